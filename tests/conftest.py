@@ -1,0 +1,96 @@
+"""Shared fixtures; the only place in the test suite that starts a Kafka broker.
+
+One real broker serves the whole session (it takes a few seconds to start),
+and only if some selected test asks for ``kafka_bootstrap`` or
+``topic_names``: unit-test runs never launch Java. Tests stay independent by
+getting fresh, uniquely named topics instead of sharing a broker-wide state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pytest
+
+from guard.devbroker.broker import LocalKafkaBroker, free_port
+from guard.devbroker.topics import TopicSpec, ensure_topics
+
+_BROKER_START_TIMEOUT_SECONDS = 120.0
+_BROKER_FIXTURES = frozenset({"kafka_bootstrap", "topic_names"})
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True, slots=True)
+class TopicNames:
+    """The guard's five topics, uniquely named for one test.
+
+    For annotations: ``if TYPE_CHECKING: from conftest import TopicNames``.
+    """
+
+    custody: str
+    """Incoming custody-status events (3 partitions, so per-key ordering is exercised)."""
+    registry: str
+    """Protected-person registry changes (compacted)."""
+    public: str
+    """The public notification feed (compacted)."""
+    audit: str
+    deadletter: str
+
+    def all(self) -> tuple[str, ...]:
+        return (self.custody, self.registry, self.public, self.audit, self.deadletter)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark broker tests so ``-m "not broker"`` gives a Java-free run."""
+    for item in items:
+        fixture_names = getattr(item, "fixturenames", ())
+        if _BROKER_FIXTURES.intersection(fixture_names):
+            item.add_marker(pytest.mark.broker)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``host:port`` of a real Kafka 3.9 broker on 127.0.0.1, shared by the session."""
+    broker = LocalKafkaBroker(port=free_port(), data_dir=tmp_path_factory.mktemp("kafka"))
+    broker.start(timeout=_BROKER_START_TIMEOUT_SECONDS)
+    try:
+        yield broker.bootstrap
+    finally:
+        broker.stop()
+
+
+@pytest.fixture
+def topic_names(kafka_bootstrap: str) -> TopicNames:
+    """Create this test's own custody/registry/public/audit/deadletter topics."""
+    run = uuid.uuid4().hex[:12]
+    names = TopicNames(
+        custody=f"custody-{run}",
+        registry=f"registry-{run}",
+        public=f"public-{run}",
+        audit=f"audit-{run}",
+        deadletter=f"deadletter-{run}",
+    )
+    specs = [
+        TopicSpec(names.custody, partitions=3),
+        TopicSpec(names.registry, compacted=True),
+        TopicSpec(names.public, compacted=True),
+        TopicSpec(names.audit),
+        TopicSpec(names.deadletter),
+    ]
+    run_in_own_loop(ensure_topics(kafka_bootstrap, specs))
+    return names
+
+
+def run_in_own_loop(coroutine: Coroutine[Any, Any, _T]) -> _T:
+    """Run a coroutine to completion on a private loop in a worker thread.
+
+    Sync fixtures may be set up while pytest-asyncio owns the thread's event
+    loop; ``asyncio.run`` there would replace (and then clear) that loop.
+    """
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        return worker.submit(asyncio.run, coroutine).result()
