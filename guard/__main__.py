@@ -1,0 +1,3 @@
+from guard.cli.main import main
+
+raise SystemExit(main())

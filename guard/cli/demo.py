@@ -1,0 +1,148 @@
+"""``guard demo``: the whole pipeline on a local broker, then what it decided.
+
+Starts a broker, creates the topics, imports the sample registry, sends the
+sample custody feed plus one malformed message, runs a real worker process,
+waits for one decision per event and prints what was published, dropped and
+rejected. Keys are random for each run and never leave the temporary directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from aiokafka import AIOKafkaProducer, ConsumerRecord
+
+from guard.cli.errors import CliError
+from guard.cli.feed import import_registry, produce_custody
+from guard.cli.tail import read_records
+from guard.cli.topics import topic_specs
+from guard.codec.avro import codec_for
+from guard.codec.schemas import SchemaName
+from guard.config.settings import GuardConfig, load_config
+from guard.devbroker.broker import LocalKafkaBroker, free_port
+from guard.devbroker.jars import ensure_kafka_jars
+from guard.devbroker.topics import ensure_topics
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+DECISION_TIMEOUT_SECONDS = 180.0
+
+
+def demo_environment(workdir: Path, bootstrap: str) -> dict[str, str]:
+    """Worker environment with fresh random keys, written to files only the demo reads."""
+    blinding = workdir / "blinding.key"
+    subject = workdir / "subject-ref.key"
+    for path in (blinding, subject):
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return {
+        "GUARD_BROKERS": bootstrap,
+        "GUARD_BLINDING_KEY_FILE": str(blinding),
+        "GUARD_SUBJECT_REF_KEY_FILE": str(subject),
+        "GUARD_WORKER_ID": "demo",
+        "GUARD_DATA_DIR": str(workdir / "guard"),
+        "GUARD_METRICS_PORT": "0",
+    }
+
+
+async def feed(config: GuardConfig) -> int:
+    await ensure_topics(config.brokers, topic_specs(config))
+    await import_registry(config, str(EXAMPLES / "registry.jsonl"))
+    sent = await produce_custody(config, str(EXAMPLES / "custody.jsonl"))
+    producer = AIOKafkaProducer(bootstrap_servers=config.brokers, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(config.custody_topic, b"\x02not an avro record")
+    finally:
+        await producer.stop()
+    return sent + 1
+
+
+def wait_for_decisions(
+    config: GuardConfig, expected: int, worker: subprocess.Popen[bytes]
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Audit records, once there is one per event, or once the worker has died."""
+    deadline = time.monotonic() + DECISION_TIMEOUT_SECONDS
+    while True:
+        audit = asyncio.run(
+            read_records(
+                config.brokers, config.audit_topic, at_least=expected, timeout=5, drain=False
+            )
+        )
+        if len(audit) >= expected or worker.poll() is not None or time.monotonic() > deadline:
+            return audit
+
+
+def summarise(config: GuardConfig, expected: int, worker: subprocess.Popen[bytes]) -> int:
+    audit = wait_for_decisions(config, expected, worker)
+    public = asyncio.run(read_records(config.brokers, config.public_topic, at_least=0, timeout=1))
+    decode_audit = codec_for(SchemaName.GUARD_DECISION).decode
+    decode_notice = codec_for(SchemaName.PUBLIC_NOTICE).decode
+    decisions = [decode_audit(r.value) for r in audit if r.value is not None]
+    print(f"\n{'event':<10} {'decision':<8} {'reason':<26} bases")
+    for d in sorted(decisions, key=lambda d: (d["event_id"] or "~", d["input_offset"])):
+        print(
+            f"{d['event_id'] or '(undecodable)':<10} {d['decision']:<8} {d['reason']:<26} "
+            f"{','.join(d['bases']) or '-'}"
+        )
+    print("\nPublished notices (public topic):")
+    for record in public:
+        n = decode_notice(record.value or b"")
+        print(
+            f"  {n['notice_id']}: {n['given_name']} {n['family_name']} A{n['a_number']} "
+            f"{n['custody_status']} at {n['facility_name']} (ref {n['subject_ref'][:12]}...)"
+        )
+    counts = Counter(d["decision"] for d in decisions)
+    print(
+        "\n"
+        + ", ".join(f"{k}: {counts.get(k, 0)}" for k in ("PUBLISH", "DROP", "REDACT", "REJECT")),
+        f"({len(decisions)} decisions for {expected} events)",
+    )
+    return 0 if len(decisions) == expected else 1
+
+
+def run_demo(keep_dir: Path | None = None) -> int:
+    if not EXAMPLES.is_dir():
+        raise CliError(f"sample data not found at {EXAMPLES}")
+    print("Fetching Apache Kafka from Maven Central if not cached...", flush=True)
+    ensure_kafka_jars()
+    with tempfile.TemporaryDirectory(prefix="guard-demo-") as tmp:
+        workdir = keep_dir or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        with LocalKafkaBroker(free_port(), workdir / "kafka") as broker:
+            print(f"Broker up at {broker.bootstrap}", flush=True)
+            env = {**os.environ, **demo_environment(workdir, broker.bootstrap)}
+            config = load_config(env)
+            expected = asyncio.run(feed(config))
+            print(
+                f"Registry: 3 protected people. Custody feed: {expected} events "
+                "(one of them malformed bytes).",
+                flush=True,
+            )
+            log_path = workdir / "worker.log"
+            with log_path.open("w") as log:
+                worker = subprocess.Popen(
+                    [sys.executable, "-m", "guard", "worker"],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+                try:
+                    status = summarise(config, expected, worker)
+                finally:
+                    worker.send_signal(signal.SIGTERM)
+                    try:
+                        worker.wait(timeout=30)
+                    except subprocess.TimeoutExpired:
+                        worker.kill()
+            if status:
+                print(f"Not every event got a decision; worker log: {log_path}")
+            return status

@@ -1,0 +1,155 @@
+"""``guard tail NAME``: print a topic as JSON lines, decoded by what the topic carries.
+
+Reads ``read_committed``, like every consumer of the guard's outputs should:
+records of an aborted transaction (a worker killed mid-batch) are never shown.
+Dead letters are printed as position, reason headers and size only: their
+value is the raw custody event, which may be about a protected person.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+
+from guard.cli.errors import CliError
+from guard.codec.avro import codec_for
+from guard.codec.errors import DecodeError
+from guard.codec.jsonlines import to_json_line
+from guard.codec.schemas import SchemaName
+from guard.config.settings import GuardConfig
+from guard.stream.partitions import partitions_of
+
+Render = Callable[[ConsumerRecord[bytes, bytes]], dict[str, Any]]
+
+
+def _avro(schema: SchemaName) -> Render:
+    codec = codec_for(schema)
+
+    def render(record: ConsumerRecord[bytes, bytes]) -> dict[str, Any]:
+        if record.value is None:
+            return {"tombstone": True}
+        try:
+            return {"value": codec.decode(record.value)}
+        except DecodeError as exc:
+            return {"undecodable": str(exc)}
+
+    return render
+
+
+def _dead_letter(record: ConsumerRecord[bytes, bytes]) -> dict[str, Any]:
+    headers = {k: v.decode("utf-8", "replace") for k, v in record.headers}
+    return {"headers": headers, "value_bytes": len(record.value or b"")}
+
+
+def _raw(record: ConsumerRecord[bytes, bytes]) -> dict[str, Any]:
+    return {"value_bytes": len(record.value or b"")}
+
+
+def _key_text(key: bytes | None) -> str | bytes | None:
+    """Keys the guard writes are ASCII (positions, subject refs, record ids): show them as text."""
+    if key is not None and key.isascii() and key.decode("ascii").isprintable():
+        return key.decode("ascii")
+    return key
+
+
+def resolve(config: GuardConfig, name: str) -> tuple[str, Render]:
+    """Map a short name (or a literal topic) to the topic and its renderer."""
+    named: dict[str, tuple[str, Render]] = {
+        "custody": (config.custody_topic, _avro(SchemaName.CUSTODY_EVENT)),
+        "registry": (config.registry_topic, _avro(SchemaName.PROTECTION_RECORD)),
+        "public": (config.public_topic, _avro(SchemaName.PUBLIC_NOTICE)),
+        "audit": (config.audit_topic, _avro(SchemaName.GUARD_DECISION)),
+        "deadletter": (config.deadletter_topic, _dead_letter),
+    }
+    if name in named:
+        return named[name]
+    by_topic = {topic: render for topic, render in named.values()}
+    return name, by_topic.get(name, _raw)
+
+
+async def tail(
+    config: GuardConfig,
+    name: str,
+    *,
+    from_beginning: bool,
+    idle_exit: float | None,
+    out: TextIO,
+) -> int:
+    """Print records until interrupted, or until ``idle_exit`` seconds pass with none."""
+    topic, render = resolve(config, name)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=config.brokers,
+        group_id=None,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+    )
+    await consumer.start()
+    printed = 0
+    try:
+        partitions = await partitions_of(consumer, topic)
+        if not partitions:
+            raise CliError(f"topic {topic!r} does not exist on {config.brokers}")
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        if from_beginning:
+            await consumer.seek_to_beginning(*tps)
+        else:
+            await consumer.seek_to_end(*tps)
+        last_seen = time.monotonic()
+        while idle_exit is None or time.monotonic() - last_seen < idle_exit:
+            batches = await consumer.getmany(timeout_ms=200)
+            for records in batches.values():
+                for record in records:
+                    line = {
+                        "topic": record.topic,
+                        "partition": record.partition,
+                        "offset": record.offset,
+                        "key": _key_text(record.key),
+                        **render(record),
+                    }
+                    out.write(to_json_line(line) + "\n")
+                    printed += 1
+                    last_seen = time.monotonic()
+            out.flush()
+            await asyncio.sleep(0)
+    finally:
+        await consumer.stop()
+    return printed
+
+
+async def read_records(
+    bootstrap: str, topic: str, *, at_least: int, timeout: float, drain: bool = True
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every committed record of ``topic`` from the beginning, once ``at_least`` are there.
+
+    Returns what it has when ``timeout`` passes, so a caller can say what was
+    missing. With ``drain`` it then keeps reading until the topic is quiet for
+    half a second, so a caller checking for duplicates sees them too.
+    """
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    records: list[ConsumerRecord[bytes, bytes]] = []
+    try:
+        partitions = await partitions_of(consumer, topic)
+        consumer.assign([TopicPartition(topic, p) for p in sorted(partitions)])
+        deadline = time.monotonic() + timeout
+        while len(records) < at_least and time.monotonic() < deadline:
+            for batch in (await consumer.getmany(timeout_ms=200)).values():
+                records.extend(batch)
+        # Whatever else is already committed, so a caller can spot duplicates.
+        while drain and (batches := await consumer.getmany(timeout_ms=500)):
+            for batch in batches.values():
+                records.extend(batch)
+    finally:
+        await consumer.stop()
+    return records

@@ -1,0 +1,327 @@
+"""Every setting of the guard, declared once: type, environment name, default, doc.
+
+One table drives parsing, validation and the README's configuration table,
+so the documentation cannot drift from what the code reads. Settings come
+only from ``GUARD_``-prefixed environment variables: a worker in a container
+is configured the same way as one on a laptop.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from guard.config.errors import ConfigError
+
+
+def _text(raw: str) -> str:
+    if not raw.strip():
+        raise ValueError("must not be empty")
+    return raw.strip()
+
+
+def _optional_path(raw: str) -> Path | None:
+    return Path(raw) if raw.strip() else None
+
+
+def _optional_secret(raw: str) -> str | None:
+    return raw.strip() or None
+
+
+def _port(raw: str) -> int:
+    port = int(raw)
+    if not 0 <= port <= 65535:
+        raise ValueError("must be a port number from 0 to 65535 (0 turns the endpoint off)")
+    return port
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise ValueError("must be a whole number of at least 1")
+    return value
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise ValueError("must be a number greater than 0")
+    return value
+
+
+def _log_level(raw: str) -> str:
+    level = raw.strip().upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+    return level
+
+
+def _log_format(raw: str) -> str:
+    fmt = raw.strip().lower()
+    if fmt not in {"text", "json"}:
+        raise ValueError("must be text or json")
+    return fmt
+
+
+def _offsets(raw: str) -> frozenset[tuple[int, int]]:
+    """Parse ``PARTITION:OFFSET[,PARTITION:OFFSET...]``."""
+    accepted: set[tuple[int, int]] = set()
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        partition, _, offset = item.partition(":")
+        if not offset:
+            raise ValueError("must be a comma-separated list of PARTITION:OFFSET")
+        accepted.add((int(partition), int(offset)))
+    return frozenset(accepted)
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One configurable value: where it comes from and what it means."""
+
+    field: str
+    """Attribute name on :class:`GuardConfig`."""
+    env: str
+    """Environment variable that sets it."""
+    parse: Callable[[str], Any]
+    """Turns the raw text into the typed value; raises ValueError with a short reason."""
+    default: str
+    """Raw default, parsed like any other value; empty means unset."""
+    doc: str
+    """One line for the README's configuration table."""
+    is_secret: bool = False
+    """A secret's value is never echoed, not even in an error."""
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "brokers",
+        "GUARD_BROKERS",
+        _text,
+        "127.0.0.1:9092",
+        "Kafka bootstrap servers, comma-separated host:port.",
+    ),
+    Setting(
+        "app_id",
+        "GUARD_APP_ID",
+        _text,
+        "disclosure-guard",
+        "Faust application id; also the consumer group that owns custody offsets.",
+    ),
+    Setting(
+        "worker_id",
+        "GUARD_WORKER_ID",
+        _text,
+        socket.gethostname(),
+        "Stable name of this worker; its transactional id is APP_ID-WORKER_ID, so a "
+        "restarted worker fences its own crashed predecessor.",
+    ),
+    Setting(
+        "custody_topic",
+        "GUARD_CUSTODY_TOPIC",
+        _text,
+        "custody.status-changed",
+        "Input: custody events from upstream systems (Avro CustodyStatusChanged).",
+    ),
+    Setting(
+        "registry_topic",
+        "GUARD_REGISTRY_TOPIC",
+        _text,
+        "guard.protection-registry",
+        "Compacted registry of protected people, keyed by record_id (Avro ProtectionRecord).",
+    ),
+    Setting(
+        "public_topic",
+        "GUARD_PUBLIC_TOPIC",
+        _text,
+        "public.custody-notices",
+        "Output: notices safe to publish (Avro PublicCustodyNotice), keyed by subject_ref.",
+    ),
+    Setting(
+        "audit_topic",
+        "GUARD_AUDIT_TOPIC",
+        _text,
+        "guard.decisions",
+        "Output: one GuardDecision per input event, keyed by input position. Restricted.",
+    ),
+    Setting(
+        "deadletter_topic",
+        "GUARD_DEADLETTER_TOPIC",
+        _text,
+        "guard.deadletter",
+        "Output: raw bytes of rejected events, reason in headers. Restricted: holds PII.",
+    ),
+    Setting(
+        "blinding_key",
+        "GUARD_BLINDING_KEY",
+        _optional_secret,
+        "",
+        "Registry blinding secret (hex or base64, >= 32 bytes). Or use the _FILE form.",
+        is_secret=True,
+    ),
+    Setting(
+        "blinding_key_file",
+        "GUARD_BLINDING_KEY_FILE",
+        _optional_path,
+        "",
+        "File holding the registry blinding secret.",
+    ),
+    Setting(
+        "blinding_key_id",
+        "GUARD_BLINDING_KEY_ID",
+        _text,
+        "k1",
+        "Id of the blinding key; registry records blinded under another id are refused.",
+    ),
+    Setting(
+        "subject_ref_key",
+        "GUARD_SUBJECT_REF_KEY",
+        _optional_secret,
+        "",
+        "Secret for the public subject reference; must differ from the blinding key.",
+        is_secret=True,
+    ),
+    Setting(
+        "subject_ref_key_file",
+        "GUARD_SUBJECT_REF_KEY_FILE",
+        _optional_path,
+        "",
+        "File holding the subject-reference secret.",
+    ),
+    Setting(
+        "policy_file",
+        "GUARD_POLICY_FILE",
+        _optional_path,
+        "",
+        "JSON policy (which bases may be REDACTed). Unset: DROP for every basis.",
+    ),
+    Setting(
+        "metrics_port",
+        "GUARD_METRICS_PORT",
+        _port,
+        "9108",
+        "Port of /metrics, /healthz and /readyz on 127.0.0.1 unless METRICS_HOST says "
+        "otherwise; 0 turns them off.",
+    ),
+    Setting(
+        "metrics_host",
+        "GUARD_METRICS_HOST",
+        _text,
+        "127.0.0.1",
+        "Address the metrics endpoint binds to (0.0.0.0 in a container).",
+    ),
+    Setting("log_level", "GUARD_LOG_LEVEL", _log_level, "INFO", "DEBUG, INFO, WARNING or ERROR."),
+    Setting(
+        "log_format",
+        "GUARD_LOG_FORMAT",
+        _log_format,
+        "text",
+        "text (readable) or json (one object a line).",
+    ),
+    Setting(
+        "batch_max",
+        "GUARD_BATCH_MAX",
+        _positive_int,
+        "500",
+        "Most custody events decided and committed in one transaction.",
+    ),
+    Setting(
+        "batch_within",
+        "GUARD_BATCH_WITHIN",
+        _positive_float,
+        "0.05",
+        "Seconds to wait for a batch to fill before deciding what is there.",
+    ),
+    Setting(
+        "data_dir",
+        "GUARD_DATA_DIR",
+        _text,
+        "var/guard",
+        "Directory for the Faust worker's local state.",
+    ),
+    Setting(
+        "transaction_timeout_ms",
+        "GUARD_TRANSACTION_TIMEOUT_MS",
+        _positive_int,
+        "20000",
+        "Broker aborts a transaction left open this long by a dead worker.",
+    ),
+    Setting(
+        "registry_accepted_undecodable",
+        "GUARD_REGISTRY_ACCEPTED_UNDECODABLE",
+        _offsets,
+        "",
+        "Operator override, PARTITION:OFFSET,...: undecodable registry records the operator "
+        "has inspected and replaced, which the reader may pass over. Empty: it never does.",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GuardConfig:
+    """The parsed configuration. Build it with :func:`load_config`."""
+
+    brokers: str
+    app_id: str
+    worker_id: str
+    custody_topic: str
+    registry_topic: str
+    public_topic: str
+    audit_topic: str
+    deadletter_topic: str
+    blinding_key: str | None
+    blinding_key_file: Path | None
+    blinding_key_id: str
+    subject_ref_key: str | None
+    subject_ref_key_file: Path | None
+    policy_file: Path | None
+    metrics_port: int
+    metrics_host: str
+    log_level: str
+    log_format: str
+    batch_max: int
+    batch_within: float
+    data_dir: str
+    transaction_timeout_ms: int
+    registry_accepted_undecodable: frozenset[tuple[int, int]]
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{s.field}={'<secret>' if s.is_secret else getattr(self, s.field)!r}" for s in SETTINGS
+        )
+        return f"GuardConfig({shown})"
+
+    @property
+    def output_topics(self) -> tuple[str, str, str]:
+        return (self.public_topic, self.audit_topic, self.deadletter_topic)
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> GuardConfig:
+    """Read every setting from the environment, or fail with one clear line."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = env.get(setting.env, setting.default)
+        try:
+            values[setting.field] = setting.parse(raw)
+        except ValueError as exc:
+            shown = "" if setting.is_secret else f" (got {raw!r})"
+            reason = str(exc) if str(exc) and not setting.is_secret else "is malformed"
+            raise ConfigError(f"{setting.env}{shown}: {reason}") from None
+    config = GuardConfig(**values)
+    topics = [config.custody_topic, config.registry_topic, *config.output_topics]
+    if len(set(topics)) != len(topics):
+        raise ConfigError("GUARD_*_TOPIC: the five topics must all be different")
+    return config
+
+
+def settings_table() -> str:
+    """Markdown table of every setting, for the README."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for setting in SETTINGS:
+        default = "(hostname)" if setting.field == "worker_id" else setting.default or "(unset)"
+        rows.append(f"| `{setting.env}` | `{default}` | {setting.doc} |")
+    return "\n".join(rows)

@@ -1,0 +1,27 @@
+"""Registry failures. Messages carry record ids and offsets, never identifiers."""
+
+
+class RegistryError(Exception):
+    """Base class for registry failures."""
+
+
+class RegistryHalted(RegistryError):
+    """The registry reader met a record it cannot apply and stopped.
+
+    Publishing stays stopped until an operator acts: skipping the record
+    could skip a protection.
+    """
+
+    def __init__(self, partition: int, offset: int, problem: str) -> None:
+        super().__init__(
+            f"registry record at partition {partition} offset {offset} cannot be applied "
+            f"({problem}); publishing is halted until an operator replaces it and lists "
+            f"{partition}:{offset} in GUARD_REGISTRY_ACCEPTED_UNDECODABLE"
+        )
+        self.partition = partition
+        self.offset = offset
+        self.problem = problem
+
+
+class RegistryUnavailable(RegistryError):
+    """The registry topic is missing or has no partitions."""

@@ -1,0 +1,275 @@
+"""Materialises the registry topic into a :class:`RegistryIndex`, and says how far it got.
+
+Why not faust's GlobalTable: fed by an outside producer it can stop applying
+updates after start-up, it skips a record that fails to apply, and its
+"recovered" flag is never cleared (see docs/DESIGN.md). This reader is small
+enough to reason about instead:
+
+* every partition assigned, read from the beginning, ``read_committed`` (an
+  aborted tombstone must never lift a protection);
+* offsets applied are tracked per partition, so the freshness gate can ask
+  "have you applied everything up to these end offsets?";
+* a record that cannot be decoded halts the reader on that offset. It is
+  never skipped, unless an operator names its exact position in
+  ``GUARD_REGISTRY_ACCEPTED_UNDECODABLE`` after replacing it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+
+from guard.registry.errors import RegistryHalted, RegistryUnavailable
+from guard.registry.index import RegistryIndex
+from guard.registry.model import ProtectionRecord
+from guard.stream.partitions import partitions_of
+
+log = logging.getLogger(__name__)
+
+DecodeRecord = Callable[[bytes], ProtectionRecord]
+"""Turns a registry value into a record; raises on anything undecodable."""
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreProgress:
+    """How far the initial restore has come, for start-up progress lines."""
+
+    applied_records: int
+    """Records applied since the reader started."""
+    target_total: int
+    """Sum of the end offsets captured when the restore began."""
+    position_total: int
+    """Sum of the current positions."""
+    elapsed_seconds: float
+
+
+class RegistryReader:
+    """Follows the registry topic for the life of the worker.
+
+    ``applied`` maps partition → next offset not yet applied. Only this task
+    writes the index, so a lookup never sees a half-applied record.
+    """
+
+    def __init__(
+        self,
+        *,
+        bootstrap: str,
+        topic: str,
+        index: RegistryIndex,
+        decode: DecodeRecord,
+        blinding_key_id: str,
+        accepted_undecodable: frozenset[tuple[int, int]] = frozenset(),
+        client_id: str = "guard-registry-reader",
+    ) -> None:
+        self._bootstrap = bootstrap
+        self._topic = topic
+        self.index = index
+        self._decode = decode
+        self._blinding_key_id = blinding_key_id
+        self._accepted_undecodable = accepted_undecodable
+        self._client_id = client_id
+        self._consumer: AIOKafkaConsumer | None = None
+        self._probe: AIOKafkaConsumer | None = None
+        self._partitions: tuple[TopicPartition, ...] = ()
+        self._task: asyncio.Task[None] | None = None
+        self._progress = asyncio.Condition()
+        self.applied: dict[int, int] = {}
+        self.restore_targets: dict[int, int] = {}
+        self.halted: RegistryHalted | None = None
+        self.applied_records = 0
+        self._started_at = time.monotonic()
+        self.restored_at: float | None = None
+        self.last_caught_up_at: float | None = None
+        """Monotonic time at which applied offsets last equalled a fresh end-offset read."""
+
+    # -- life cycle ---------------------------------------------------------
+
+    async def start(self) -> None:
+        """Assign every partition from the beginning and start following."""
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            client_id=self._client_id,
+            group_id=None,
+            enable_auto_commit=False,
+            isolation_level="read_committed",
+            auto_offset_reset="earliest",
+        )
+        self._probe = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            client_id=f"{self._client_id}-probe",
+            group_id=None,
+            enable_auto_commit=False,
+            isolation_level="read_committed",
+        )
+        await self._consumer.start()
+        await self._probe.start()
+        partitions = await self._partitions_of_topic()
+        self._partitions = tuple(TopicPartition(self._topic, p) for p in partitions)
+        self._consumer.assign(list(self._partitions))
+        await self._consumer.seek_to_beginning(*self._partitions)
+        for tp in self._partitions:
+            self.applied[tp.partition] = await self._consumer.position(tp)
+        self.restore_targets = await self.end_offsets()
+        self._started_at = time.monotonic()
+        self._task = asyncio.create_task(self._follow(), name="registry-reader")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        for client in (self._consumer, self._probe):
+            if client is not None:
+                await client.stop()
+        self._consumer = self._probe = None
+
+    async def _partitions_of_topic(self) -> list[int]:
+        consumer = self._consumer
+        if consumer is None:
+            raise RegistryUnavailable("registry reader is not started")
+        partitions = await partitions_of(consumer, self._topic)
+        if partitions:
+            return sorted(partitions)
+        raise RegistryUnavailable(
+            f"registry topic {self._topic!r} does not exist or has no partitions"
+        )
+
+    # -- questions the gate and the ops endpoints ask -------------------------
+
+    @property
+    def is_restored(self) -> bool:
+        """Applied everything that was in the topic when the worker started."""
+        return self.restored_at is not None
+
+    @property
+    def is_halted(self) -> bool:
+        return self.halted is not None
+
+    def has_reached(self, targets: Mapping[int, int]) -> bool:
+        """True when every partition's applied offset is at or past its target."""
+        return all(self.applied.get(p, 0) >= off for p, off in targets.items())
+
+    def progress(self) -> RestoreProgress:
+        return RestoreProgress(
+            applied_records=self.applied_records,
+            target_total=sum(self.restore_targets.values()),
+            position_total=sum(self.applied.values()),
+            elapsed_seconds=time.monotonic() - self._started_at,
+        )
+
+    async def end_offsets(self) -> dict[int, int]:
+        """The registry's committed end offsets (last stable offsets) right now.
+
+        Uses a separate client so the question never waits behind a fetch.
+        """
+        if self._probe is None:
+            raise RegistryUnavailable("registry reader is not started")
+        ends = await self._probe.end_offsets(list(self._partitions))
+        return {tp.partition: off for tp, off in ends.items()}
+
+    async def wait_until_reached(self, targets: Mapping[int, int]) -> None:
+        """Block until :meth:`has_reached` ``targets``. Never gives up on its own.
+
+        A halted reader never reaches anything: waiting events then wait,
+        which is the point.
+        """
+        async with self._progress:
+            await self._progress.wait_for(lambda: self.has_reached(targets))
+
+    async def wait_until_fresh(self) -> dict[int, int]:
+        """Read the end offsets now and wait until they are applied; return them."""
+        targets = await self.end_offsets()
+        await self.wait_until_reached(targets)
+        self.last_caught_up_at = time.monotonic()
+        return targets
+
+    # -- the follow loop ------------------------------------------------------
+
+    async def _follow(self) -> None:
+        consumer = self._consumer
+        if consumer is None:
+            raise RegistryUnavailable("registry reader is not started")
+        while True:
+            try:
+                batches = await consumer.getmany(timeout_ms=200, max_records=5000)
+            except KafkaError as exc:
+                log.warning("registry fetch failed (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(0.5)
+                continue
+            for tp, records in batches.items():
+                for record in records:
+                    if not self._apply(tp.partition, record.offset, record.key, record.value):
+                        await self._notify()
+                        return  # halted: stay on this offset until restarted
+            # Positions move past transaction markers and aborted records too;
+            # reading them here lets "applied" reach the end offsets.
+            for tp in self._partitions:
+                position = await consumer.position(tp)
+                self.applied[tp.partition] = max(self.applied[tp.partition], position)
+            if not self.is_restored and self.has_reached(self.restore_targets):
+                self.restored_at = time.monotonic()
+                self.last_caught_up_at = self.restored_at
+                log.info(
+                    "registry restored: %d active records from %d registry records",
+                    self.index.active_count,
+                    self.applied_records,
+                )
+            await self._notify()
+
+    async def _notify(self) -> None:
+        async with self._progress:
+            self._progress.notify_all()
+
+    def _apply(self, partition: int, offset: int, key: bytes | None, value: bytes | None) -> bool:
+        """Apply one registry record; False (and halt) when it cannot be applied."""
+        try:
+            record_id, record = self._parse(key, value)
+        except _Unapplicable as exc:
+            if (partition, offset) not in self._accepted_undecodable:
+                self.halted = RegistryHalted(partition, offset, exc.problem)
+                log.error("%s", self.halted)
+                return False
+            log.warning(
+                "registry record at partition %d offset %d passed over by operator override",
+                partition,
+                offset,
+            )
+        else:
+            self.index.apply(record_id, record)
+        self.applied[partition] = offset + 1
+        self.applied_records += 1
+        return True
+
+    def _parse(self, key: bytes | None, value: bytes | None) -> tuple[str, ProtectionRecord | None]:
+        """Key and record (None for a tombstone), or :class:`_Unapplicable` saying why not."""
+        if key is None:
+            raise _Unapplicable("no key")
+        try:
+            record_id = key.decode("ascii")
+        except UnicodeDecodeError:
+            raise _Unapplicable("key is not ASCII") from None
+        if value is None:
+            return record_id, None
+        try:
+            record = self._decode(value)
+        except Exception as exc:
+            raise _Unapplicable(f"undecodable: {type(exc).__name__}") from None
+        if record.record_id != record_id:
+            raise _Unapplicable("record_id does not match the message key")
+        if record.blinding_key_id != self._blinding_key_id:
+            raise _Unapplicable("blinded under another blinding key id")
+        return record_id, record
+
+
+class _Unapplicable(Exception):
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem

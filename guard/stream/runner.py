@@ -1,0 +1,169 @@
+"""Assembles a worker from configuration and runs it until it is stopped.
+
+Everything that can be checked before Kafka traffic starts is checked here,
+so bad configuration stops start-up with one line instead of a traceback
+from deep inside a consumer: key material, the policy file, the broker, and
+that every topic exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import faust
+import mode
+from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaError
+
+from guard.codec.avro import codec_for
+from guard.codec.jsonlines import protection_record_from_avro
+from guard.codec.schemas import SchemaName
+from guard.config.errors import ConfigError
+from guard.config.settings import GuardConfig
+from guard.decision.engine import DecisionEngine
+from guard.identity.blind import Blinder, load_secret
+from guard.ops.logs import configure_logging
+from guard.policy.model import Policy, load_policy
+from guard.registry.index import RegistryIndex
+from guard.registry.model import ProtectionRecord
+from guard.registry.reader import RegistryReader
+from guard.stream.decider import MessageDecider, OutputTopics
+from guard.stream.output import TransactionalOutput
+from guard.stream.worker import GuardWorker, attach_agent, build_faust_app
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyMaterial:
+    blinder: Blinder
+    subject_ref_blinder: Blinder
+
+
+def load_keys(config: GuardConfig) -> KeyMaterial:
+    """Both secrets, or ConfigError. They must differ: see docs/DESIGN.md."""
+    blinding = load_secret(config.blinding_key, config.blinding_key_file, what="GUARD_BLINDING_KEY")
+    subject = load_secret(
+        config.subject_ref_key, config.subject_ref_key_file, what="GUARD_SUBJECT_REF_KEY"
+    )
+    if blinding == subject:
+        raise ConfigError(
+            "GUARD_SUBJECT_REF_KEY: must differ from GUARD_BLINDING_KEY, or public references "
+            "would equal registry blindings"
+        )
+    return KeyMaterial(Blinder(blinding, config.blinding_key_id), Blinder(subject, "subject-ref"))
+
+
+def decode_protection_record(data: bytes) -> ProtectionRecord:
+    return protection_record_from_avro(codec_for(SchemaName.PROTECTION_RECORD).decode(data))
+
+
+async def check_topics(config: GuardConfig, timeout: float = 15.0) -> None:
+    """Fail with one line if the broker cannot be reached or a topic is missing."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=config.brokers, request_timeout_ms=int(timeout * 1000)
+    )
+    try:
+        await asyncio.wait_for(consumer.start(), timeout)
+    except (KafkaError, TimeoutError, OSError) as exc:
+        raise ConfigError(
+            f"GUARD_BROKERS ({config.brokers}): cannot reach Kafka ({type(exc).__name__})"
+        ) from None
+    try:
+        existing = await consumer.topics()
+    finally:
+        await consumer.stop()
+    wanted = {
+        "GUARD_CUSTODY_TOPIC": config.custody_topic,
+        "GUARD_REGISTRY_TOPIC": config.registry_topic,
+        "GUARD_PUBLIC_TOPIC": config.public_topic,
+        "GUARD_AUDIT_TOPIC": config.audit_topic,
+        "GUARD_DEADLETTER_TOPIC": config.deadletter_topic,
+    }
+    for env, topic in wanted.items():
+        if topic not in existing:
+            raise ConfigError(f"{env} ({topic}): topic does not exist on {config.brokers}")
+
+
+class _Lifecycle(mode.Service):
+    """Starts the guard's own clients with the Faust worker and stops them with it."""
+
+    def __init__(self, worker: GuardWorker, **kwargs: object) -> None:
+        self._worker = worker
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+
+    async def on_start(self) -> None:
+        await self._worker.start()
+
+    async def on_stop(self) -> None:
+        await self._worker.stop()
+
+
+class _FaustWorker(faust.Worker):
+    """Faust's worker, with the guard's PII-safe log set-up instead of Faust's own."""
+
+    guard_log: tuple[str, str] = ("INFO", "text")
+
+    def _setup_logging(self) -> None:
+        configure_logging(*self.guard_log)
+
+
+def assemble(config: GuardConfig) -> tuple[faust.App, GuardWorker, Policy]:
+    """Build every part of a worker; raises ConfigError for anything misconfigured."""
+    keys = load_keys(config)
+    policy = load_policy(config.policy_file)
+    index = RegistryIndex()
+    engine = DecisionEngine(keys.blinder, keys.subject_ref_blinder, index, policy)
+    decider = MessageDecider(
+        engine=engine,
+        custody_codec=codec_for(SchemaName.CUSTODY_EVENT),
+        notice_codec=codec_for(SchemaName.PUBLIC_NOTICE),
+        decision_codec=codec_for(SchemaName.GUARD_DECISION),
+        topics=OutputTopics(config.public_topic, config.audit_topic, config.deadletter_topic),
+        policy_version=policy.version,
+    )
+    reader = RegistryReader(
+        bootstrap=config.brokers,
+        topic=config.registry_topic,
+        index=index,
+        decode=decode_protection_record,
+        blinding_key_id=config.blinding_key_id,
+        accepted_undecodable=config.registry_accepted_undecodable,
+    )
+    output = TransactionalOutput(
+        bootstrap=config.brokers,
+        transactional_id=f"{config.app_id}-{config.worker_id}",
+        group_id=config.app_id,
+        transaction_timeout_ms=config.transaction_timeout_ms,
+    )
+    app = build_faust_app(config)
+    worker = GuardWorker(app=app, reader=reader, output=output, decider=decider)
+    attach_agent(app, config, worker)
+    return app, worker, policy
+
+
+def run_worker(config: GuardConfig) -> int:
+    """Run until SIGINT/SIGTERM. Returns the process exit code."""
+    app, worker, policy = assemble(config)
+    Path(config.data_dir).mkdir(parents=True, exist_ok=True)
+    asyncio.run(check_topics(config))
+    log.info(
+        "guard worker starting: brokers=%s custody=%s registry=%s public=%s audit=%s "
+        "deadletter=%s policy=%s",
+        config.brokers,
+        config.custody_topic,
+        config.registry_topic,
+        config.public_topic,
+        config.audit_topic,
+        config.deadletter_topic,
+        policy.version,
+    )
+    faust_worker = _FaustWorker(
+        app, _Lifecycle(worker), loglevel=config.log_level.lower(), quiet=True
+    )
+    faust_worker.guard_log = (config.log_level, config.log_format)
+    faust_worker.execute_from_commandline()
+    return 0

@@ -1,0 +1,163 @@
+"""The custody stream: Faust consumes, the guard decides, one transaction commits.
+
+Faust owns what it is good at: the worker process, the consumer group and
+partition assignment, and batching the stream (``noack_take``). The guard
+keeps what must not be left to Faust's defaults:
+
+* **Offsets.** The custody topic is declared with ``acks=False``, so Faust
+  never commits custody offsets itself (an exception in an agent would
+  otherwise acknowledge the event). Offsets are committed only inside the
+  output transaction (:mod:`guard.stream.output`), after the batch's
+  decisions. After each rebalance Faust seeks to those committed offsets.
+* **Freshness.** Before a batch is decided, the registry's end offsets are
+  read (after the batch was received) and the batch waits until the reader
+  has applied them. A protection produced before a custody event therefore
+  always wins. While waiting nothing is decided and nothing is committed.
+* **Rebalances.** A batch fetched under an older consumer generation is
+  dropped before commit: Faust has re-seeked to the committed offsets and
+  will deliver it again. The commit and the revocation share a lock, so a
+  revocation never lands between that check and the commit.
+* **Fatal errors** (the output transaction fails) stop the process at once
+  with a non-zero exit: nothing of the batch is committed, so a restarted
+  worker decides it again. Fail closed rather than carry on half-known.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import faust
+from aiokafka import TopicPartition
+from faust.types import EventT
+
+from guard.config.settings import GuardConfig
+from guard.registry.reader import RegistryReader
+from guard.stream.decider import InputMessage, MessageDecider
+from guard.stream.errors import OutputFailed
+from guard.stream.output import OutRecord, TransactionalOutput
+
+log = logging.getLogger(__name__)
+
+EXIT_OUTPUT_FAILED = 70
+
+
+class GuardWorker:
+    """Everything the agent needs between receiving a batch and committing it."""
+
+    def __init__(
+        self,
+        *,
+        app: faust.App,
+        reader: RegistryReader,
+        output: TransactionalOutput,
+        decider: MessageDecider,
+        on_batch_done: Any = None,
+    ) -> None:
+        self._app = app
+        self.reader = reader
+        self._output = output
+        self._decider = decider
+        self._commit_lock = asyncio.Lock()
+        self._started = asyncio.Event()
+        self._on_batch_done = on_batch_done
+
+    async def start(self) -> None:
+        await self._output.start()
+        await self.reader.start()
+        self._started.set()
+
+    async def stop(self) -> None:
+        await self.reader.stop()
+        await self._output.stop()
+
+    async def on_partitions_revoked(self, *_: Any, **__: Any) -> None:
+        """Let an in-flight commit finish before partitions move; see the module doc."""
+        async with self._commit_lock:
+            pass
+
+    async def process_batch(self, events: Sequence[EventT[bytes]]) -> None:
+        """Decide and commit one batch, or leave it wholly uncommitted."""
+        await self._started.wait()
+        received_at = time.monotonic()
+        await self.reader.wait_until_fresh()
+        registry_offsets = dict(self.reader.applied)
+        records: list[OutRecord] = []
+        offsets: dict[TopicPartition, int] = {}
+        generations = set()
+        outcomes = []
+        for event in events:
+            message = event.message
+            generations.add(message.generation_id)
+            outcome = self._decider.decide(
+                InputMessage(message.topic, message.partition, message.offset, message.value),
+                registry_offsets,
+            )
+            outcomes.append(outcome)
+            records.extend(outcome.records)
+            tp = TopicPartition(message.topic, message.partition)
+            offsets[tp] = max(offsets.get(tp, 0), message.offset + 1)
+        async with self._commit_lock:
+            if generations != {self._app.consumer_generation_id}:
+                log.info(
+                    "dropping a batch of %d events fetched before a rebalance; "
+                    "they will be delivered again from the committed offsets",
+                    len(events),
+                )
+                return
+            try:
+                await self._output.commit(records, offsets)
+            except OutputFailed as exc:
+                log.critical("%s; stopping the worker so the batch is decided again", exc)
+                logging.shutdown()
+                os._exit(EXIT_OUTPUT_FAILED)
+        for outcome in outcomes:
+            log.debug("decision %s reason=%s", outcome.decision.value, outcome.reason)
+        if self._on_batch_done is not None:
+            self._on_batch_done(outcomes, received_at)
+
+
+def build_faust_app(config: GuardConfig) -> faust.App:
+    """A Faust app that consumes custody events as raw bytes and never commits by itself."""
+    brokers = [f"kafka://{b.strip()}" for b in config.brokers.split(",")]
+    return faust.App(
+        config.app_id,
+        broker=brokers,
+        datadir=config.data_dir,
+        autodiscover=False,
+        web_enabled=False,
+        store="memory://",
+        key_serializer="raw",
+        value_serializer="raw",
+        consumer_auto_offset_reset="earliest",
+        stream_wait_empty=False,
+        topic_replication_factor=1,
+        producer_acks=-1,
+    )
+
+
+def attach_agent(app: faust.App, config: GuardConfig, worker: GuardWorker) -> None:
+    """Declare the custody topic (acks off: offsets are the transaction's) and the agent."""
+    custody = app.topic(
+        config.custody_topic,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        acks=False,
+    )
+
+    async def decide(stream: faust.StreamT[bytes]) -> None:
+        # noack_take yields events, not values, and never acknowledges them.
+        batches = stream.noack_take(  # type: ignore[attr-defined]
+            config.batch_max, within=config.batch_within
+        )
+        async for batch in batches:
+            await worker.process_batch(batch)
+
+    app.agent(custody, name="guard-decide", concurrency=1)(decide)
+    app.on_partitions_revoked.connect(worker.on_partitions_revoked)

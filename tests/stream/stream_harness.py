@@ -1,0 +1,159 @@
+"""A guard worker run as a real child process against the session's broker.
+
+The worker is a separate process (``python -m guard worker``), exactly as an
+operator runs it, so a test can SIGKILL it mid-batch and start it again.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+
+from guard.cli.feed import blind_entry, registry_blinder, send_custody, write_registry
+from guard.cli.tail import read_records
+from guard.codec.avro import codec_for
+from guard.codec.jsonlines import custody_event_from_json, registry_entry_from_json
+from guard.codec.schemas import SchemaName
+from guard.config.settings import GuardConfig
+
+DECISION_TIMEOUT = 120.0
+
+
+def custody_event(event_id: str, **subject: Any) -> dict[str, Any]:
+    """A custody event in the JSON form ``guard produce`` reads."""
+    person = {"given_name": "Test", "family_name": "Person", **subject}
+    return {
+        "event_id": event_id,
+        "occurred_at": "2026-11-20T08:00:00Z",
+        "source_system": "TEST",
+        "subject": person,
+        "custody": {
+            "status": "IN_CUSTODY",
+            "facility_code": "KRO",
+            "facility_name": "Krome North SPC",
+            "facility_city": "Miami",
+            "facility_state": "FL",
+            "status_changed_at": "2026-11-20T07:55:00Z",
+        },
+        "case_notes": f"CASE-NOTE-{event_id} internal only",
+    }
+
+
+def protection(record_id: str, **identifiers: Any) -> dict[str, Any]:
+    """A registry entry in the JSON form ``guard registry import`` reads."""
+    return {"record_id": record_id, "basis": "U_VISA", "status": "ACTIVE", **identifiers}
+
+
+@dataclass
+class GuardHarness:
+    topics: Any
+    """The test's TopicNames (tests/conftest.py)."""
+    config: GuardConfig
+    env: dict[str, str]
+    workdir: Path
+    process: subprocess.Popen[bytes] | None = None
+    logs: list[Path] = field(default_factory=list)
+
+    # -- the worker process -------------------------------------------------
+
+    def start_worker(self, **extra_env: str) -> None:
+        log_path = self.workdir / f"worker-{len(self.logs)}.log"
+        self.logs.append(log_path)
+        with log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "guard", "worker"],
+                env={**os.environ, **self.env, **extra_env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def kill_worker(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=30)
+            self.process = None
+
+    def stop_worker(self) -> int | None:
+        if self.process is None:
+            return None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            code = self.process.wait(timeout=30)
+        self.process = None
+        return code
+
+    def log_text(self) -> str:
+        return "".join(p.read_text(errors="replace") for p in self.logs if p.exists())
+
+    # -- writing --------------------------------------------------------------
+
+    async def protect(self, *entries: dict[str, Any]) -> None:
+        blinder = registry_blinder(self.config)
+        records = [blind_entry(blinder, registry_entry_from_json(e)) for e in entries]
+        await write_registry(self.config, records)
+
+    async def tombstone(self, record_id: str) -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=self.config.brokers, acks="all")
+        await producer.start()
+        try:
+            await producer.send_and_wait(self.topics.registry, None, key=record_id.encode())
+        finally:
+            await producer.stop()
+
+    async def send_raw(self, topic: str, *payloads: bytes) -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=self.config.brokers, acks="all")
+        await producer.start()
+        try:
+            for payload in payloads:
+                await producer.send_and_wait(topic, payload, key=b"raw")
+        finally:
+            await producer.stop()
+
+    async def send(self, *events: dict[str, Any]) -> None:
+        codec = codec_for(SchemaName.CUSTODY_EVENT)
+        await send_custody(self.config, [codec.encode(custody_event_from_json(e)) for e in events])
+
+    # -- reading --------------------------------------------------------------
+
+    async def decisions(
+        self, at_least: int, timeout: float = DECISION_TIMEOUT, *, drain: bool = True
+    ) -> list[dict[str, Any]]:
+        decode = codec_for(SchemaName.GUARD_DECISION).decode
+        records = await read_records(
+            self.config.brokers, self.topics.audit, at_least=at_least, timeout=timeout, drain=drain
+        )
+        return [decode(r.value) for r in records if r.value is not None]
+
+    async def notices(self, at_least: int = 0, timeout: float = 2.0) -> list[dict[str, Any]]:
+        decode = codec_for(SchemaName.PUBLIC_NOTICE).decode
+        records = await read_records(
+            self.config.brokers, self.topics.public, at_least=at_least, timeout=timeout
+        )
+        return [decode(r.value) for r in records if r.value is not None]
+
+    async def public_bytes(self) -> list[bytes]:
+        records = await read_records(
+            self.config.brokers, self.topics.public, at_least=0, timeout=2.0
+        )
+        return [
+            (r.key or b"") + (r.value or b"") + b"".join(v for _, v in r.headers) for r in records
+        ]
+
+    async def dead_letters(self, at_least: int, timeout: float = DECISION_TIMEOUT) -> list[Any]:
+        return await read_records(
+            self.config.brokers, self.topics.deadletter, at_least=at_least, timeout=timeout
+        )
+
+
+def by_event(decisions: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {d["event_id"]: d for d in decisions if d["event_id"] is not None}
