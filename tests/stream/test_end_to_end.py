@@ -107,7 +107,7 @@ async def test_protected_dropped_unprotected_published_with_allowlist_only(
     public = b"".join(await guard.public_bytes())
     assert b"CASE-NOTE" not in public
     assert b"1970" not in public  # date of birth is not allowlisted
-    for protected in (b"012345678", b"Garc", b"GARC", b"Amina", b"AMINA", b"123456AB7"):
+    for protected in (b"012345678", b"Amina", b"AMINA", b"Mansour", b"Haddad", b"123456AB7"):
         assert protected not in public
 
 
