@@ -30,7 +30,7 @@ from guard.codec.jsonlines import (
 )
 from guard.codec.schemas import SchemaName
 from guard.config.settings import GuardConfig
-from guard.identity.blind import Blinder, load_secret
+from guard.identity.blind import Blinder, load_secret, qualified_key_id
 from guard.identity.keys import identity_keys
 from guard.registry.model import ProtectionBasis, ProtectionRecord, ProtectionStatus
 
@@ -86,7 +86,7 @@ async def send_custody(config: GuardConfig, payloads: list[bytes]) -> None:
 
 def registry_blinder(config: GuardConfig) -> Blinder:
     secret = load_secret(config.blinding_key, config.blinding_key_file, what="GUARD_BLINDING_KEY")
-    return Blinder(secret, config.blinding_key_id)
+    return Blinder(secret, qualified_key_id(config.blinding_key_id, secret))
 
 
 async def import_registry(config: GuardConfig, path: str) -> int:
@@ -100,7 +100,18 @@ async def import_registry(config: GuardConfig, path: str) -> int:
 
 
 def blind_entry(blinder: Blinder, entry: RegistryEntry) -> ProtectionRecord:
-    """The registry record for an entry: its identifiers replaced by their blinded keys."""
+    """The registry record for an entry: its identifiers replaced by their blinded keys.
+
+    Refuses an ACTIVE entry from which no key comes out (say an A-number
+    ``N/A`` and a name without a date of birth): it would protect nobody.
+    """
+    keys = identity_keys(entry.identity)
+    if not keys and entry.status is ProtectionStatus.ACTIVE:
+        raise CliError(
+            f"registry entry {entry.record_id}: no identifier yields a key "
+            "(A-number, FBI or FINS number, or a name with a date of birth), "
+            "so it would protect nobody"
+        )
     now = datetime.now(UTC)
     return ProtectionRecord(
         record_id=entry.record_id,
@@ -109,12 +120,13 @@ def blind_entry(blinder: Blinder, entry: RegistryEntry) -> ProtectionRecord:
         created_at=now,
         updated_at=now,
         blinding_key_id=blinder.key_id,
-        blinded_keys=blinder.blind_all(identity_keys(entry.identity)),
+        blinded_keys=blinder.blind_all(keys),
     )
 
 
 async def revoke_registry(config: GuardConfig, record_id: str) -> None:
     """Write a REVOKED version of a record: it lifts the protection and keeps the trail."""
+    key_id = registry_blinder(config).key_id
     now = datetime.now(UTC)
     await write_registry(
         config,
@@ -125,7 +137,7 @@ async def revoke_registry(config: GuardConfig, record_id: str) -> None:
                 status=ProtectionStatus.REVOKED,
                 created_at=now,
                 updated_at=now,
-                blinding_key_id=config.blinding_key_id,
+                blinding_key_id=key_id,
                 blinded_keys=frozenset(),
             )
         ],

@@ -109,6 +109,8 @@ class LocalKafkaBroker:
         controller_port = self._controller_port or free_port()
         _require_port_free(controller_port)
         self._active_controller_port = controller_port
+        # A restart on the same data must find the controller where it was.
+        self._controller_port = controller_port
         classpath = str(jars_dir / "*")
         log_dir = self._data_dir / "kafka-logs"
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -220,6 +222,9 @@ def _find_java() -> str:
 def _require_port_free(port: int) -> None:
     """Fail with a plain message instead of a JVM bind stack trace after a slow start."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # The JVM binds with SO_REUSEADDR, so connections of a broker just
+        # stopped (TIME_WAIT) do not keep it from starting again: nor here.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((LOOPBACK_HOST, port))
         except OSError as error:

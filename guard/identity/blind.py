@@ -123,3 +123,16 @@ def _decode_base64(text: str) -> bytes:
     if "-" in text or "_" in text:
         return base64.b64decode(text, altchars=b"-_", validate=True)
     return base64.b64decode(text, validate=True)
+
+
+def qualified_key_id(label: str, secret: bytes) -> str:
+    """``label`` plus a check value of the secret, e.g. ``k1.3f9a02c1``.
+
+    Registry records carry the id of the key that blinded them, and the
+    reader refuses records under any other id. With the check value in the
+    id, a worker started with the right label but a wrong secret refuses the
+    registry (and holds) instead of silently matching nobody. The check value
+    is an HMAC of a fixed string: it reveals nothing about the secret.
+    """
+    check = hmac.new(secret, b"disclosure-guard/key-check", hashlib.sha256).hexdigest()[:8]
+    return f"{label}.{check}"

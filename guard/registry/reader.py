@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, KafkaTimeoutError
 
 from guard.registry.errors import RegistryHalted, RegistryUnavailable
 from guard.registry.index import RegistryIndex
@@ -32,6 +32,9 @@ from guard.registry.model import ProtectionRecord
 from guard.stream.partitions import partitions_of
 
 log = logging.getLogger(__name__)
+
+PROBE_TIMEOUT_SECONDS = 5.0
+"""How long an end-offset question may take before it counts as unanswered."""
 
 DecodeRecord = Callable[[bytes], ProtectionRecord]
 """Turns a registry value into a record; raises on anything undecodable."""
@@ -41,13 +44,21 @@ DecodeRecord = Callable[[bytes], ProtectionRecord]
 class RestoreProgress:
     """How far the initial restore has come, for start-up progress lines."""
 
-    applied_records: int
-    """Records applied since the reader started."""
-    target_total: int
-    """Sum of the end offsets captured when the restore began."""
-    position_total: int
-    """Sum of the current positions."""
+    done: int
+    """Offsets applied since the beginning of each partition (records and markers)."""
+    total: int
+    """Offsets between the beginning and the end offsets captured at start-up."""
     elapsed_seconds: float
+
+    @property
+    def rate(self) -> float:
+        """Offsets applied per second so far."""
+        return self.done / self.elapsed_seconds if self.elapsed_seconds > 0 else 0.0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Seconds left at the current rate; None before there is a rate."""
+        return (self.total - self.done) / self.rate if self.rate > 0 else None
 
 
 class RegistryReader:
@@ -67,7 +78,10 @@ class RegistryReader:
         blinding_key_id: str,
         accepted_undecodable: frozenset[tuple[int, int]] = frozenset(),
         client_id: str = "guard-registry-reader",
+        on_applied: Callable[[float], None] | None = None,
     ) -> None:
+        """``on_applied`` gets the seconds from a record's Kafka timestamp to its
+        application, for records applied after the restore."""
         self._bootstrap = bootstrap
         self._topic = topic
         self.index = index
@@ -75,12 +89,14 @@ class RegistryReader:
         self._blinding_key_id = blinding_key_id
         self._accepted_undecodable = accepted_undecodable
         self._client_id = client_id
+        self._on_applied = on_applied
         self._consumer: AIOKafkaConsumer | None = None
         self._probe: AIOKafkaConsumer | None = None
         self._partitions: tuple[TopicPartition, ...] = ()
         self._task: asyncio.Task[None] | None = None
         self._progress = asyncio.Condition()
         self.applied: dict[int, int] = {}
+        self.start_offsets: dict[int, int] = {}
         self.restore_targets: dict[int, int] = {}
         self.halted: RegistryHalted | None = None
         self.applied_records = 0
@@ -106,7 +122,7 @@ class RegistryReader:
             client_id=f"{self._client_id}-probe",
             group_id=None,
             enable_auto_commit=False,
-            isolation_level="read_committed",
+            isolation_level="read_uncommitted",  # see end_offsets
         )
         await self._consumer.start()
         await self._probe.start()
@@ -116,6 +132,7 @@ class RegistryReader:
         await self._consumer.seek_to_beginning(*self._partitions)
         for tp in self._partitions:
             self.applied[tp.partition] = await self._consumer.position(tp)
+        self.start_offsets = dict(self.applied)
         self.restore_targets = await self.end_offsets()
         self._started_at = time.monotonic()
         self._task = asyncio.create_task(self._follow(), name="registry-reader")
@@ -158,21 +175,48 @@ class RegistryReader:
         return all(self.applied.get(p, 0) >= off for p, off in targets.items())
 
     def progress(self) -> RestoreProgress:
+        beginning = sum(self.start_offsets.values())
         return RestoreProgress(
-            applied_records=self.applied_records,
-            target_total=sum(self.restore_targets.values()),
-            position_total=sum(self.applied.values()),
+            done=min(sum(self.applied.values()), sum(self.restore_targets.values())) - beginning,
+            total=sum(self.restore_targets.values()) - beginning,
             elapsed_seconds=time.monotonic() - self._started_at,
         )
 
-    async def end_offsets(self) -> dict[int, int]:
-        """The registry's committed end offsets (last stable offsets) right now.
+    def lag(self, targets: Mapping[int, int]) -> dict[int, int]:
+        """Per partition: how many offsets ``targets`` is ahead of what was applied."""
+        return {p: max(0, end - self.applied.get(p, 0)) for p, end in targets.items()}
 
-        Uses a separate client so the question never waits behind a fetch.
+    async def probe(self) -> dict[int, int] | None:
+        """Read end offsets once; note a catch-up if they are applied. None if unreachable."""
+        try:
+            targets = await self.end_offsets()
+        except (KafkaError, RegistryUnavailable) as exc:
+            log.warning("registry end offsets unavailable (%s)", type(exc).__name__)
+            return None
+        if self.is_restored and not self.is_halted and self.has_reached(targets):
+            self.last_caught_up_at = time.monotonic()
+        return targets
+
+    async def end_offsets(self) -> dict[int, int]:
+        """The registry's end offsets (high watermarks) right now.
+
+        Read ``read_uncommitted`` on purpose: the last stable offset stops at
+        the first record of an open transaction, and a protection committed
+        after it by another writer would lie beyond that target. The high
+        watermark includes it; the ``read_committed`` reader cannot pass the
+        open transaction until it ends, so the gate waits (fails closed)
+        rather than decide without that protection. A separate client asks,
+        so the question never waits behind a fetch; a broker that does not
+        answer within ``PROBE_TIMEOUT_SECONDS`` raises ``KafkaTimeoutError``.
         """
         if self._probe is None:
             raise RegistryUnavailable("registry reader is not started")
-        ends = await self._probe.end_offsets(list(self._partitions))
+        try:
+            ends = await asyncio.wait_for(
+                self._probe.end_offsets(list(self._partitions)), PROBE_TIMEOUT_SECONDS
+            )
+        except TimeoutError:
+            raise KafkaTimeoutError("registry end offsets not answered in time") from None
         return {tp.partition: off for tp, off in ends.items()}
 
     async def wait_until_reached(self, targets: Mapping[int, int]) -> None:
@@ -185,8 +229,23 @@ class RegistryReader:
             await self._progress.wait_for(lambda: self.has_reached(targets))
 
     async def wait_until_fresh(self) -> dict[int, int]:
-        """Read the end offsets now and wait until they are applied; return them."""
-        targets = await self.end_offsets()
+        """Read the end offsets now and wait until they are applied; return them.
+
+        If the end offsets cannot be read (broker unreachable), keep trying:
+        the caller's events wait, they are never decided on stale knowledge
+        and never dropped from the stream by an exception.
+        """
+        backoff = 0.1
+        while True:
+            try:
+                targets = await self.end_offsets()
+                break
+            except KafkaError as exc:
+                log.warning(
+                    "registry end offsets unavailable (%s); events wait", type(exc).__name__
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
         await self.wait_until_reached(targets)
         self.last_caught_up_at = time.monotonic()
         return targets
@@ -209,6 +268,8 @@ class RegistryReader:
                     if not self._apply(tp.partition, record.offset, record.key, record.value):
                         await self._notify()
                         return  # halted: stay on this offset until restarted
+                    if self._on_applied is not None and self.is_restored:
+                        self._on_applied(max(0.0, time.time() - record.timestamp / 1000))
             # Positions move past transaction markers and aborted records too;
             # reading them here lets "applied" reach the end offsets.
             for tp in self._partitions:

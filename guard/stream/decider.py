@@ -57,6 +57,8 @@ class Outcome:
     reason: str
     bases: tuple[str, ...]
     records: tuple[OutRecord, ...]
+    event_id: str | None = None
+    """The upstream event id, when the event could be read (for logs and audit)."""
 
 
 class MessageDecider:
@@ -108,7 +110,7 @@ class MessageDecider:
                 message, verdict.decision, verdict.reason, event_id, registry_offsets, verdict
             )
         )
-        return Outcome(verdict.decision, verdict.reason, verdict.bases, tuple(records))
+        return Outcome(verdict.decision, verdict.reason, verdict.bases, tuple(records), event_id)
 
     def _reject(
         self,
@@ -118,23 +120,31 @@ class MessageDecider:
         registry_offsets: Mapping[int, int],
         verdict: Verdict | None = None,
     ) -> Outcome:
+        headers = [
+            ("guard.reason", reason.encode("ascii")),
+            ("guard.input.topic", message.topic.encode("utf-8")),
+            ("guard.input.partition", str(message.partition).encode("ascii")),
+            ("guard.input.offset", str(message.offset).encode("ascii")),
+            ("guard.policy.version", self._policy_version.encode("utf-8")),
+        ]
+        # Schema paths and exception type names only: never a value.
+        if verdict is not None and verdict.invalid_field is not None:
+            headers.append(
+                ("guard.invalid.field", verdict.invalid_field.encode("ascii", "replace"))
+            )
+        if verdict is not None and verdict.error_type is not None:
+            headers.append(("guard.error.type", verdict.error_type.encode("ascii", "replace")))
         dead_letter = OutRecord(
             self._topics.deadletter,
             message.position.encode("ascii"),
             message.value or b"",
-            headers=(
-                ("guard.reason", reason.encode("ascii")),
-                ("guard.input.topic", message.topic.encode("utf-8")),
-                ("guard.input.partition", str(message.partition).encode("ascii")),
-                ("guard.input.offset", str(message.offset).encode("ascii")),
-                ("guard.policy.version", self._policy_version.encode("utf-8")),
-            ),
+            headers=tuple(headers),
         )
         audit = self._audit_record(
             message, Decision.REJECT, reason, event_id, registry_offsets, verdict
         )
         bases = verdict.bases if verdict is not None else ()
-        return Outcome(Decision.REJECT, reason, bases, (dead_letter, audit))
+        return Outcome(Decision.REJECT, reason, bases, (dead_letter, audit), event_id)
 
     def _audit_record(
         self,
