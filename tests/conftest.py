@@ -21,7 +21,9 @@ from guard.devbroker.broker import LocalKafkaBroker, free_port
 from guard.devbroker.topics import TopicSpec, ensure_topics
 
 _BROKER_START_TIMEOUT_SECONDS = 120.0
-_BROKER_FIXTURES = frozenset({"kafka_bootstrap", "topic_names"})
+_BROKER_FIXTURES = frozenset(
+    {"kafka_bootstrap", "topic_names", "private_kafka", "private_topic_names"}
+)
 _T = TypeVar("_T")
 
 
@@ -67,6 +69,31 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def topic_names(kafka_bootstrap: str) -> TopicNames:
     """Create this test's own custody/registry/public/audit/deadletter topics."""
+    return create_topic_names(kafka_bootstrap)
+
+
+@pytest.fixture
+def private_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafkaBroker]:
+    """A broker of this test's own, for tests that stop and restart it.
+
+    Stopping and starting it again keeps its port and data, as an outage would.
+    """
+    broker = LocalKafkaBroker(port=free_port(), data_dir=tmp_path_factory.mktemp("kafka-private"))
+    broker.start(timeout=_BROKER_START_TIMEOUT_SECONDS)
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+@pytest.fixture
+def private_topic_names(private_kafka: LocalKafkaBroker) -> TopicNames:
+    """This test's topics on its private broker."""
+    return create_topic_names(private_kafka.bootstrap)
+
+
+def create_topic_names(bootstrap: str) -> TopicNames:
+    """Fresh, uniquely named topics for one test on the broker at ``bootstrap``."""
     run = uuid.uuid4().hex[:12]
     names = TopicNames(
         custody=f"custody-{run}",
@@ -82,7 +109,7 @@ def topic_names(kafka_bootstrap: str) -> TopicNames:
         TopicSpec(names.audit),
         TopicSpec(names.deadletter),
     ]
-    run_in_own_loop(ensure_topics(kafka_bootstrap, specs))
+    run_in_own_loop(ensure_topics(bootstrap, specs))
     return names
 
 

@@ -250,6 +250,15 @@ SETTINGS: tuple[Setting, ...] = (
         "Broker aborts a transaction left open this long by a dead worker.",
     ),
     Setting(
+        "registry_stale_after",
+        "GUARD_REGISTRY_STALE_AFTER",
+        _positive_float,
+        "15",
+        "Seconds without the registry reader reaching freshly read end offsets after which "
+        "/readyz turns 503 (registry_stale). Publishing itself never waits on this: each "
+        "batch checks freshness directly.",
+    ),
+    Setting(
         "registry_accepted_undecodable",
         "GUARD_REGISTRY_ACCEPTED_UNDECODABLE",
         _offsets,
@@ -286,6 +295,7 @@ class GuardConfig:
     batch_within: float
     data_dir: str
     transaction_timeout_ms: int
+    registry_stale_after: float
     registry_accepted_undecodable: frozenset[tuple[int, int]]
 
     def __repr__(self) -> str:

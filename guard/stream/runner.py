@@ -18,19 +18,23 @@ import mode
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 
+from guard import __version__
 from guard.codec.avro import codec_for
 from guard.codec.jsonlines import protection_record_from_avro
 from guard.codec.schemas import SchemaName
 from guard.config.errors import ConfigError
 from guard.config.settings import GuardConfig
 from guard.decision.engine import DecisionEngine
-from guard.identity.blind import Blinder, load_secret
+from guard.identity.blind import Blinder, load_secret, qualified_key_id
+from guard.ops.http import OpsServer
 from guard.ops.logs import configure_logging
+from guard.ops.metrics import GuardMetrics
 from guard.policy.model import Policy, load_policy
 from guard.registry.index import RegistryIndex
 from guard.registry.model import ProtectionRecord
 from guard.registry.reader import RegistryReader
 from guard.stream.decider import MessageDecider, OutputTopics
+from guard.stream.monitor import HealthMonitor
 from guard.stream.output import TransactionalOutput
 from guard.stream.worker import GuardWorker, attach_agent, build_faust_app
 
@@ -54,7 +58,10 @@ def load_keys(config: GuardConfig) -> KeyMaterial:
             "GUARD_SUBJECT_REF_KEY: must differ from GUARD_BLINDING_KEY, or public references "
             "would equal registry blindings"
         )
-    return KeyMaterial(Blinder(blinding, config.blinding_key_id), Blinder(subject, "subject-ref"))
+    return KeyMaterial(
+        Blinder(blinding, qualified_key_id(config.blinding_key_id, blinding)),
+        Blinder(subject, "subject-ref"),
+    )
 
 
 def decode_protection_record(data: bytes) -> ProtectionRecord:
@@ -89,17 +96,23 @@ async def check_topics(config: GuardConfig, timeout: float = 15.0) -> None:
 
 
 class _Lifecycle(mode.Service):
-    """Starts the guard's own clients with the Faust worker and stops them with it."""
+    """Starts the guard's own parts with the Faust worker and stops them with it."""
 
-    def __init__(self, worker: GuardWorker, **kwargs: object) -> None:
-        self._worker = worker
+    def __init__(self, parts: WorkerParts, **kwargs: object) -> None:
+        self._parts = parts
         super().__init__(**kwargs)  # type: ignore[arg-type]
 
     async def on_start(self) -> None:
-        await self._worker.start()
+        if self._parts.ops_server is not None:
+            await self._parts.ops_server.start()
+        await self._parts.worker.start()
+        self._parts.monitor.start()
 
     async def on_stop(self) -> None:
-        await self._worker.stop()
+        await self._parts.monitor.stop()
+        await self._parts.worker.stop()
+        if self._parts.ops_server is not None:
+            await self._parts.ops_server.stop()
 
 
 class _FaustWorker(faust.Worker):
@@ -111,10 +124,24 @@ class _FaustWorker(faust.Worker):
         configure_logging(*self.guard_log)
 
 
-def assemble(config: GuardConfig) -> tuple[faust.App, GuardWorker, Policy]:
+@dataclass(frozen=True, slots=True)
+class WorkerParts:
+    """A fully wired worker, not yet started."""
+
+    app: faust.App
+    worker: GuardWorker
+    monitor: HealthMonitor
+    metrics: GuardMetrics
+    ops_server: OpsServer | None
+    policy: Policy
+
+
+def assemble(config: GuardConfig) -> WorkerParts:
     """Build every part of a worker; raises ConfigError for anything misconfigured."""
     keys = load_keys(config)
     policy = load_policy(config.policy_file)
+    metrics = GuardMetrics()
+    metrics.build_info.info({"version": __version__, "policy_version": policy.version})
     index = RegistryIndex()
     engine = DecisionEngine(keys.blinder, keys.subject_ref_blinder, index, policy)
     decider = MessageDecider(
@@ -125,13 +152,19 @@ def assemble(config: GuardConfig) -> tuple[faust.App, GuardWorker, Policy]:
         topics=OutputTopics(config.public_topic, config.audit_topic, config.deadletter_topic),
         policy_version=policy.version,
     )
+
+    def on_registry_applied(seconds: float) -> None:
+        metrics.registry_applied_records.inc()
+        metrics.registry_update_latency.observe(seconds)
+
     reader = RegistryReader(
         bootstrap=config.brokers,
         topic=config.registry_topic,
         index=index,
         decode=decode_protection_record,
-        blinding_key_id=config.blinding_key_id,
+        blinding_key_id=keys.blinder.key_id,
         accepted_undecodable=config.registry_accepted_undecodable,
+        on_applied=on_registry_applied,
     )
     output = TransactionalOutput(
         bootstrap=config.brokers,
@@ -140,29 +173,58 @@ def assemble(config: GuardConfig) -> tuple[faust.App, GuardWorker, Policy]:
         transaction_timeout_ms=config.transaction_timeout_ms,
     )
     app = build_faust_app(config)
-    worker = GuardWorker(app=app, reader=reader, output=output, decider=decider)
+    # The worker asks the monitor, built just below, whether it is ready; the
+    # lambda is only called once both exist.
+    worker = GuardWorker(
+        app=app,
+        reader=reader,
+        output=output,
+        decider=decider,
+        metrics=metrics,
+        is_ready=lambda: monitor.is_ready(),
+    )
+    monitor = HealthMonitor(
+        app=app,
+        worker=worker,
+        reader=reader,
+        metrics=metrics,
+        custody_topic=config.custody_topic,
+        stale_after=config.registry_stale_after,
+    )
+    ops_server = None
+    if config.metrics_port:
+        ops_server = OpsServer(
+            host=config.metrics_host,
+            port=config.metrics_port,
+            metrics=metrics,
+            readiness=monitor.readiness,
+            before_scrape=monitor.refresh,
+        )
     attach_agent(app, config, worker)
-    return app, worker, policy
+    return WorkerParts(app, worker, monitor, metrics, ops_server, policy)
 
 
 def run_worker(config: GuardConfig) -> int:
     """Run until SIGINT/SIGTERM. Returns the process exit code."""
-    app, worker, policy = assemble(config)
+    configure_logging(config.log_level, config.log_format)
+    parts = assemble(config)
     Path(config.data_dir).mkdir(parents=True, exist_ok=True)
     asyncio.run(check_topics(config))
     log.info(
-        "guard worker starting: brokers=%s custody=%s registry=%s public=%s audit=%s "
-        "deadletter=%s policy=%s",
+        "guard worker %s starting: brokers=%s custody=%s registry=%s public=%s audit=%s "
+        "deadletter=%s policy=%s metrics=%s",
+        __version__,
         config.brokers,
         config.custody_topic,
         config.registry_topic,
         config.public_topic,
         config.audit_topic,
         config.deadletter_topic,
-        policy.version,
+        parts.policy.version,
+        f"http://{config.metrics_host}:{config.metrics_port}" if config.metrics_port else "off",
     )
     faust_worker = _FaustWorker(
-        app, _Lifecycle(worker), loglevel=config.log_level.lower(), quiet=True
+        parts.app, _Lifecycle(parts), loglevel=config.log_level.lower(), quiet=True
     )
     faust_worker.guard_log = (config.log_level, config.log_format)
     faust_worker.execute_from_commandline()

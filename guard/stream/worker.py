@@ -28,7 +28,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import faust
@@ -36,14 +36,16 @@ from aiokafka import TopicPartition
 from faust.types import EventT
 
 from guard.config.settings import GuardConfig
+from guard.ops.metrics import NO_BASIS, GuardMetrics
+from guard.policy.model import Decision
 from guard.registry.reader import RegistryReader
-from guard.stream.decider import InputMessage, MessageDecider
+from guard.stream.decider import InputMessage, MessageDecider, Outcome
 from guard.stream.errors import OutputFailed
 from guard.stream.output import OutRecord, TransactionalOutput
 
 log = logging.getLogger(__name__)
 
-EXIT_OUTPUT_FAILED = 70
+EXIT_FAIL_CLOSED = 70
 
 
 class GuardWorker:
@@ -56,15 +58,27 @@ class GuardWorker:
         reader: RegistryReader,
         output: TransactionalOutput,
         decider: MessageDecider,
-        on_batch_done: Any = None,
+        metrics: GuardMetrics,
+        is_ready: Callable[[], bool],
     ) -> None:
         self._app = app
         self.reader = reader
         self._output = output
         self._decider = decider
+        self._metrics = metrics
+        self._is_ready = is_ready
         self._commit_lock = asyncio.Lock()
         self._started = asyncio.Event()
-        self._on_batch_done = on_batch_done
+        self._is_between_assignments = False
+        self.held_since: float | None = None
+        """Monotonic time the batch now held by the freshness gate arrived, if any."""
+        self.held_events = 0
+        self.next_offsets: dict[TopicPartition, int] = {}
+        """Per custody partition, the next offset to decide (as last committed)."""
+
+    @property
+    def has_started(self) -> bool:
+        return self._started.is_set()
 
     async def start(self) -> None:
         await self._output.start()
@@ -76,15 +90,46 @@ class GuardWorker:
         await self._output.stop()
 
     async def on_partitions_revoked(self, *_: Any, **__: Any) -> None:
-        """Let an in-flight commit finish before partitions move; see the module doc."""
+        """Let an in-flight commit finish before partitions move; see the module doc.
+
+        From here until the next assignment no batch may commit: the
+        generation id only changes on assignment, so without this flag a
+        batch finishing in between would pass the generation check.
+        """
         async with self._commit_lock:
-            pass
+            self._is_between_assignments = True
+            self.next_offsets.clear()
+
+    async def on_partitions_assigned(self, *_: Any, **__: Any) -> None:
+        async with self._commit_lock:
+            self._is_between_assignments = False
 
     async def process_batch(self, events: Sequence[EventT[bytes]]) -> None:
-        """Decide and commit one batch, or leave it wholly uncommitted."""
+        """Decide and commit one batch, or leave it wholly uncommitted.
+
+        Any failure here that is not a per-event REJECT stops the process:
+        letting the exception reach Faust would move the stream past the
+        batch without a decision.
+        """
+        try:
+            await self._process(events)
+        except Exception as exc:
+            log.critical(
+                "unexpected %s while processing a batch; stopping so the batch is decided "
+                "again after restart",
+                type(exc).__name__,
+                exc_info=True,
+            )
+            _exit_now()
+
+    async def _process(self, events: Sequence[EventT[bytes]]) -> None:
         await self._started.wait()
         received_at = time.monotonic()
-        await self.reader.wait_until_fresh()
+        self.held_since, self.held_events = received_at, len(events)
+        try:
+            await self.reader.wait_until_fresh()
+        finally:
+            self.held_since, self.held_events = None, 0
         registry_offsets = dict(self.reader.applied)
         records: list[OutRecord] = []
         offsets: dict[TopicPartition, int] = {}
@@ -101,8 +146,15 @@ class GuardWorker:
             records.extend(outcome.records)
             tp = TopicPartition(message.topic, message.partition)
             offsets[tp] = max(offsets.get(tp, 0), message.offset + 1)
+            log.debug(
+                "event %s decided %s reason=%s",
+                outcome.event_id or "-",
+                outcome.decision.value,
+                outcome.reason,
+            )
         async with self._commit_lock:
-            if generations != {self._app.consumer_generation_id}:
+            current = self._app.consumer_generation_id
+            if self._is_between_assignments or generations != {current}:
                 log.info(
                     "dropping a batch of %d events fetched before a rebalance; "
                     "they will be delivered again from the committed offsets",
@@ -113,12 +165,27 @@ class GuardWorker:
                 await self._output.commit(records, offsets)
             except OutputFailed as exc:
                 log.critical("%s; stopping the worker so the batch is decided again", exc)
-                logging.shutdown()
-                os._exit(EXIT_OUTPUT_FAILED)
+                _exit_now()
+            self.next_offsets.update(offsets)
+        self._record(outcomes, received_at)
+
+    def _record(self, outcomes: Sequence[Outcome], received_at: float) -> None:
+        metrics = self._metrics
+        is_ready = self._is_ready()
         for outcome in outcomes:
-            log.debug("decision %s reason=%s", outcome.decision.value, outcome.reason)
-        if self._on_batch_done is not None:
-            self._on_batch_done(outcomes, received_at)
+            for basis in outcome.bases or (NO_BASIS,):
+                metrics.decisions.labels(outcome.decision.value, outcome.reason, basis).inc()
+            if outcome.decision is Decision.REJECT:
+                metrics.deadletters.labels(outcome.reason).inc()
+            elif outcome.decision in (Decision.PUBLISH, Decision.REDACT) and not is_ready:
+                metrics.published_while_not_ready.inc()
+        metrics.decision_latency.observe(time.monotonic() - received_at)
+
+
+def _exit_now() -> None:
+    """Stop the process at once: nothing of the current batch is committed."""
+    logging.shutdown()
+    os._exit(EXIT_FAIL_CLOSED)
 
 
 def build_faust_app(config: GuardConfig) -> faust.App:
@@ -161,3 +228,4 @@ def attach_agent(app: faust.App, config: GuardConfig, worker: GuardWorker) -> No
 
     app.agent(custody, name="guard-decide", concurrency=1)(decide)
     app.on_partitions_revoked.connect(worker.on_partitions_revoked)
+    app.on_partitions_assigned.connect(worker.on_partitions_assigned)

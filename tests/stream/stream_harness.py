@@ -6,10 +6,14 @@ operator runs it, so a test can SIGKILL it mid-batch and start it again.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,6 +95,31 @@ class GuardHarness:
             code = self.process.wait(timeout=30)
         self.process = None
         return code
+
+    @property
+    def ops_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['GUARD_METRICS_PORT']}"
+
+    def http_get(self, path: str) -> tuple[int, str]:
+        """Status and body of a GET to the worker's ops endpoint; (0, "") if it does not answer."""
+        try:
+            with urllib.request.urlopen(self.ops_url + path, timeout=5) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+        except OSError:
+            return 0, ""
+
+    async def wait_for_status(self, path: str, status: int, timeout: float = 90.0) -> str:
+        """Poll until ``path`` answers ``status``; return the body. Fails after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        last: tuple[int, str] = (0, "")
+        while time.monotonic() < deadline:
+            last = await asyncio.to_thread(self.http_get, path)
+            if last[0] == status:
+                return last[1]
+            await asyncio.sleep(0.5)
+        raise AssertionError(f"{path} never answered {status}; last answer {last}")
 
     def log_text(self) -> str:
         return "".join(p.read_text(errors="replace") for p in self.logs if p.exists())

@@ -1,0 +1,144 @@
+"""Watches the worker from the side: readiness, gauges, restore progress.
+
+Runs on the worker's loop once a second. It reads the registry's end offsets
+independently of the custody stream, so readiness turns 503 when the
+registry goes stale even while no custody event arrives, and back to 200
+once the reader has caught up again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import faust
+from faust.exceptions import ConsumerNotStarted
+
+from guard.ops.health import Readiness, assess_readiness
+from guard.ops.metrics import GuardMetrics
+from guard.registry.reader import RegistryReader
+from guard.stream.worker import GuardWorker
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY_SECONDS = 5.0
+
+
+class HealthMonitor:
+    """Probes the registry, answers readiness, refreshes gauges before each scrape."""
+
+    def __init__(
+        self,
+        *,
+        app: faust.App,
+        worker: GuardWorker,
+        reader: RegistryReader,
+        metrics: GuardMetrics,
+        custody_topic: str,
+        stale_after: float,
+    ) -> None:
+        self._app = app
+        self._worker = worker
+        self._reader = reader
+        self._metrics = metrics
+        self._custody_topic = custody_topic
+        self._stale_after = stale_after
+        self._interval = min(1.0, stale_after / 3)
+        self._task: asyncio.Task[None] | None = None
+        self._last_progress_log = 0.0
+
+    def readiness(self) -> Readiness:
+        return assess_readiness(
+            has_started=self._worker.has_started,
+            is_restored=self._reader.is_restored,
+            is_halted=self._reader.is_halted,
+            last_caught_up_at=self._reader.last_caught_up_at,
+            now=time.monotonic(),
+            stale_after=self._stale_after,
+        )
+
+    def is_ready(self) -> bool:
+        return self.readiness().is_ready
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="guard-health-monitor")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._tick()
+            except Exception as exc:  # noqa: BLE001 - the monitor must outlive any one tick
+                # A dead monitor would freeze readiness at its last answer.
+                log.error("health monitor tick failed (%s)", type(exc).__name__, exc_info=True)
+            await asyncio.sleep(self._interval)
+
+    async def _tick(self) -> None:
+        if self._worker.has_started:
+            targets = await self._reader.probe()
+            if targets is not None:
+                for partition, lag in self._reader.lag(targets).items():
+                    self._metrics.registry_lag.labels(str(partition)).set(lag)
+            self._log_restore_progress()
+        self.refresh()
+
+    def _log_restore_progress(self) -> None:
+        if self._reader.is_restored or self._reader.is_halted:
+            return
+        now = time.monotonic()
+        if now - self._last_progress_log < PROGRESS_EVERY_SECONDS:
+            return
+        self._last_progress_log = now
+        progress = self._reader.progress()
+        if progress.total == 0:
+            return
+        eta = progress.eta_seconds
+        log.info(
+            "registry restore: %d / %d offsets applied (%.0f/s, ETA %s)",
+            progress.done,
+            progress.total,
+            progress.rate,
+            f"{eta:.0f} s" if eta is not None else "unknown",
+        )
+
+    def refresh(self) -> None:
+        """Bring every gauge up to date; called each second and before each scrape."""
+        m = self._metrics
+        reader = self._reader
+        now = time.monotonic()
+        m.registry_ready.set(1 if self.is_ready() else 0)
+        m.registry_restored.set(1 if reader.is_restored else 0)
+        m.registry_halted.set(1 if reader.is_halted else 0)
+        m.registry_active_records.set(reader.index.active_count)
+        if reader.last_caught_up_at is not None:
+            age = now - reader.last_caught_up_at
+            m.registry_caught_up_age.set(age)
+            m.registry_last_caught_up.set(time.time() - age)
+        held_since = self._worker.held_since
+        m.gate_waiting_events.set(self._worker.held_events)
+        m.gate_oldest_wait.set(0 if held_since is None else now - held_since)
+        self._refresh_custody_lag()
+
+    def _refresh_custody_lag(self) -> None:
+        consumer = self._app.consumer
+        try:
+            assignment = consumer.assignment()
+        except ConsumerNotStarted:
+            return  # Faust starts its consumer after the guard's own clients
+        for tp in assignment:
+            if tp.topic != self._custody_topic:
+                continue
+            next_offset = self._worker.next_offsets.get(tp)
+            if next_offset is None:
+                continue
+            highwater = consumer.highwater(tp)
+            if highwater is not None:
+                self._metrics.custody_lag.labels(str(tp.partition)).set(
+                    max(0, highwater - next_offset)
+                )

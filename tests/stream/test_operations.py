@@ -1,0 +1,75 @@
+"""What ops teams see on the real broker: metrics without PII, readiness tracking the registry."""
+
+from __future__ import annotations
+
+from prometheus_client.parser import text_string_to_metric_families
+from stream_harness import GuardHarness, custody_event, protection
+
+from guard.devbroker.broker import LocalKafkaBroker
+
+PLANTED = ("A-246-813-579", "246813579", "Zenobia", "Quillfeather", "1981-04-05", "CASE-NOTE",
+           "Krome", "Miami")
+
+
+def _samples(body: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(body)
+        for s in family.samples
+    }
+
+
+async def test_metrics_count_decisions_and_carry_no_identifier(guard: GuardHarness) -> None:
+    await guard.protect(protection(
+        "rec-metrics", a_numbers=["A-246-813-579"],
+        names=[{"given_name": "Zenobia", "family_name": "Quillfeather"}],
+        date_of_birth="1981-04-05"))
+    guard.start_worker()
+    await guard.send(
+        custody_event("m-1", a_number="A-246-813-579", given_name="Zenobia",
+                      family_name="Quillfeather", date_of_birth="1981-04-05"),
+        custody_event("m-2", a_number="A-555-000-111", given_name="Zenobia",
+                      family_name="Quillfeather", date_of_birth="1970-01-01"),
+        custody_event("m-3", a_number="A-12", given_name="Zenobia", family_name="Quillfeather"),
+    )
+    await guard.send_raw(guard.topics.custody, b"\x02 Zenobia Quillfeather 246813579")
+    await guard.decisions(at_least=4)
+
+    body = await guard.wait_for_status("/metrics", 200)
+    for planted in PLANTED:
+        assert planted not in body, planted
+    samples = _samples(body)
+    decisions = {labels: v for (name, labels), v in samples.items()
+                 if name == "guard_decisions_total"}
+    assert decisions == {
+        (("basis", "U_VISA"), ("decision", "DROP"), ("reason", "protected")): 1.0,
+        (("basis", "none"), ("decision", "PUBLISH"), ("reason", "no_match")): 1.0,
+        (("basis", "none"), ("decision", "REJECT"), ("reason", "invalid_a_number")): 1.0,
+        (("basis", "none"), ("decision", "REJECT"), ("reason", "undecodable")): 1.0,
+    }
+    assert samples[("guard_registry_ready", ())] == 1.0
+    assert samples[("guard_registry_active_records", ())] == 1.0
+    assert samples[("guard_published_while_not_ready_total", ())] == 0.0
+    assert samples[("guard_decision_latency_seconds_count", ())] >= 1
+    assert samples[("guard_deadletter_total", (("reason", "undecodable"),))] == 1.0
+
+
+async def test_readiness_turns_503_when_the_registry_is_unreachable_and_recovers(
+    guard_on_private_broker: tuple[GuardHarness, LocalKafkaBroker],
+) -> None:
+    guard, broker = guard_on_private_broker
+    guard.start_worker(GUARD_REGISTRY_STALE_AFTER="3")
+    await guard.wait_for_status("/readyz", 200)
+    assert (await guard.wait_for_status("/healthz", 200)) == '{"alive": true}\n'
+
+    broker.stop()
+    body = await guard.wait_for_status("/readyz", 503)
+    assert '"reason": "registry_stale"' in body
+    assert guard.http_get("/healthz")[0] == 200  # alive, just not ready
+
+    broker.start()
+    await guard.wait_for_status("/readyz", 200, timeout=180)
+    # And it still decides after the outage.
+    await guard.send(custody_event("after-outage", a_number="A-321-000-123"))
+    (decision,) = await guard.decisions(at_least=1)
+    assert decision["decision"] == "PUBLISH"
