@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit after this many seconds without a new record",
     )
 
+    status = commands.add_parser("status", help="readiness, counts and lag of a running worker")
+    status.add_argument("--url", help="worker ops endpoint (default: from GUARD_METRICS_HOST/PORT)")
+
     topics = commands.add_parser("topics", help="manage the guard's topics")
     topics.add_argument("action", choices=["create"])
 
@@ -97,6 +100,13 @@ def run(argv: Sequence[str]) -> int:
         from guard.stream.runner import run_worker
 
         return run_worker(config)
+    if args.command == "status":
+        from guard.cli.status import fetch_status, render_status
+
+        host = "127.0.0.1" if config.metrics_host in ("0.0.0.0", "::") else config.metrics_host
+        worker_status = fetch_status(args.url or f"http://{host}:{config.metrics_port}")
+        print(render_status(worker_status))
+        return 0 if worker_status.is_ready else 1
     if args.command == "topics":
         from guard.cli.topics import topic_specs
         from guard.devbroker.topics import ensure_topics
