@@ -59,6 +59,8 @@ class Outcome:
     records: tuple[OutRecord, ...]
     event_id: str | None = None
     """The upstream event id, when the event could be read (for logs and audit)."""
+    blinded_keys: tuple[bytes, ...] = ()
+    """The event's keys under the registry blinding: safe to log, useless to an outsider."""
 
 
 class MessageDecider:
@@ -144,7 +146,8 @@ class MessageDecider:
             message, Decision.REJECT, reason, event_id, registry_offsets, verdict
         )
         bases = verdict.bases if verdict is not None else ()
-        return Outcome(Decision.REJECT, reason, bases, (dead_letter, audit), event_id)
+        keys = verdict.blinded_keys if verdict is not None else ()
+        return Outcome(Decision.REJECT, reason, bases, (dead_letter, audit), event_id, keys)
 
     def _audit_record(
         self,

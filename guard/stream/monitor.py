@@ -74,7 +74,7 @@ class HealthMonitor:
         while True:
             try:
                 await self._tick()
-            except Exception as exc:  # noqa: BLE001 - the monitor must outlive any one tick
+            except Exception as exc:
                 # A dead monitor would freeze readiness at its last answer.
                 log.error("health monitor tick failed (%s)", type(exc).__name__, exc_info=True)
             await asyncio.sleep(self._interval)

@@ -146,12 +146,16 @@ class GuardWorker:
             records.extend(outcome.records)
             tp = TopicPartition(message.topic, message.partition)
             offsets[tp] = max(offsets.get(tp, 0), message.offset + 1)
-            log.debug(
-                "event %s decided %s reason=%s",
-                outcome.event_id or "-",
-                outcome.decision.value,
-                outcome.reason,
-            )
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug(
+                    "event %s at %s decided %s reason=%s bases=%s keys=%s",
+                    outcome.event_id or "-",
+                    f"{message.partition}/{message.offset}",
+                    outcome.decision.value,
+                    outcome.reason,
+                    ",".join(outcome.bases) or "-",
+                    ",".join(k.hex()[:12] for k in outcome.blinded_keys) or "-",
+                )
         async with self._commit_lock:
             current = self._app.consumer_generation_id
             if self._is_between_assignments or generations != {current}:

@@ -68,14 +68,16 @@ class GuardHarness:
     # -- the worker process -------------------------------------------------
 
     def start_worker(self, **extra_env: str) -> None:
+        """Start ``guard worker``; its stderr (the log) and stdout go to separate files."""
         log_path = self.workdir / f"worker-{len(self.logs)}.log"
+        out_path = self.workdir / f"worker-{len(self.logs)}.out"
         self.logs.append(log_path)
-        with log_path.open("wb") as log:
+        with log_path.open("wb") as log, out_path.open("wb") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "guard", "worker"],
                 env={**os.environ, **self.env, **extra_env},
-                stdout=log,
-                stderr=subprocess.STDOUT,
+                stdout=out,
+                stderr=log,
             )
 
     def kill_worker(self) -> None:
@@ -121,8 +123,16 @@ class GuardHarness:
             await asyncio.sleep(0.5)
         raise AssertionError(f"{path} never answered {status}; last answer {last}")
 
-    def log_text(self) -> str:
+    def stderr_text(self) -> str:
+        """Everything the worker logged (stderr), across its starts."""
         return "".join(p.read_text(errors="replace") for p in self.logs if p.exists())
+
+    def log_text(self) -> str:
+        """Everything the worker wrote, stderr and stdout."""
+        outs = [p.with_suffix(".out") for p in self.logs]
+        return self.stderr_text() + "".join(
+            p.read_text(errors="replace") for p in outs if p.exists()
+        )
 
     # -- writing --------------------------------------------------------------
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 from prometheus_client.parser import text_string_to_metric_families
 from stream_harness import GuardHarness, custody_event, protection
 
@@ -52,6 +56,34 @@ async def test_metrics_count_decisions_and_carry_no_identifier(guard: GuardHarne
     assert samples[("guard_published_while_not_ready_total", ())] == 0.0
     assert samples[("guard_decision_latency_seconds_count", ())] >= 1
     assert samples[("guard_deadletter_total", (("reason", "undecodable"),))] == 1.0
+
+    # guard status reads the same endpoints and says the worker is ready.
+    status = subprocess.run(
+        [sys.executable, "-m", "guard", "status", "--url", guard.ops_url],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert status.returncode == 0, status.stderr
+    assert "readiness" in status.stdout and "ready" in status.stdout
+    assert "PUBLISH 1  DROP 1  REDACT 0  REJECT 2" in status.stdout
+
+
+async def test_json_logs_are_one_object_a_line_and_free_of_identifiers(
+    guard: GuardHarness,
+) -> None:
+    await guard.protect(protection("rec-json", a_numbers=["A-246-813-579"]))
+    guard.start_worker(GUARD_LOG_FORMAT="json")
+    await guard.send(custody_event("j-1", a_number="A-246-813-579", given_name="Zenobia",
+                                   family_name="Quillfeather", date_of_birth="1981-04-05"))
+    await guard.send_raw(guard.topics.custody, b"\x02 Zenobia Quillfeather 246813579")
+    await guard.decisions(at_least=2)
+    guard.stop_worker()
+
+    entries = [json.loads(line) for line in guard.stderr_text().splitlines() if line.strip()]
+    assert any(e["message"].startswith("event j-1 decided DROP") for e in entries)
+    assert {"ts", "level", "logger", "message"} <= set(entries[0])
+    text = guard.stderr_text()
+    for planted in PLANTED:
+        assert planted not in text, planted
 
 
 async def test_readiness_turns_503_when_the_registry_is_unreachable_and_recovers(
