@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/bootstrap.sh
+# promtool checks the alert rules (tests/deploy); Debian's prometheus package has it.
+bash scripts/install-promtool.sh
 
 failed=()
 

@@ -328,7 +328,7 @@ def test_compose_file_is_valid_compose(tmp_path: Path) -> None:
     client has the compose plugin the file is also checked by compose itself.
     """
     compose = load_compose()
-    assert set(compose["services"]) == {"kafka", "topics", "guard"}
+    assert set(compose["services"]) == {"kafka", "topics", "guard", "prometheus", "grafana"}
     for name, definition in compose["services"].items():
         for secret in definition.get("secrets", []):
             assert secret in compose["secrets"], (name, secret)
@@ -480,3 +480,28 @@ def test_dockerignore_matcher_follows_last_match_wins() -> None:
     }
     for path, is_excluded in patterns.items():
         assert is_build_context_excluded(path) is is_excluded, path
+
+
+def test_prometheus_scrapes_the_guard_with_its_alert_rules() -> None:
+    prometheus = service("prometheus")
+    mounts = {str(v).split(":")[1]: str(v).split(":")[0] for v in prometheus["volumes"]}
+    assert mounts["/etc/prometheus/prometheus.yml"] == "./deploy/prometheus/prometheus.yml"
+    assert mounts["/etc/prometheus/alerts.yml"] == "./deploy/prometheus/alerts.yml"
+    config = yaml.safe_load((REPO / "deploy/prometheus/prometheus.yml").read_text())
+    assert config["rule_files"] == ["alerts.yml"]
+    targets = [
+        t for job in config["scrape_configs"] for c in job["static_configs"] for t in c["targets"]
+    ]
+    assert "guard:9108" in targets
+    assert all(str(p).startswith("127.0.0.1:") for p in prometheus["ports"])
+
+
+def test_grafana_gets_the_provisioned_dashboard_where_the_provider_looks() -> None:
+    grafana = service("grafana")
+    mounts = {str(v).split(":")[1]: str(v).split(":")[0] for v in grafana["volumes"]}
+    provider = yaml.safe_load(
+        (REPO / "deploy/grafana/provisioning/dashboards/disclosure-guard.yml").read_text()
+    )
+    (path,) = [p["options"]["path"] for p in provider["providers"]]
+    assert mounts[path] == "./deploy/grafana/dashboards"
+    assert mounts["/etc/grafana/provisioning"] == "./deploy/grafana/provisioning"
