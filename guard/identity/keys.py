@@ -9,10 +9,13 @@ Name keys always include the date of birth: a name alone is shared by far too
 many people to stand for one of them. For each name (primary and aliases):
 
 * the sorted set of all its tokens (given + middle + family);
-* for the first given token and each family token, the sorted *pair*. Sorted,
-  so a record whose given and family names were swapped by a clerk still
-  matches, and a subject known by fewer names (``Jose Garcia`` for
-  ``José García López``) still meets the pair;
+* for each given (or middle) token and each family token, the sorted *pair*.
+  Sorted, so a record whose given and family names were swapped by a clerk
+  still matches, and a subject known by fewer names (``Jose Garcia`` for
+  ``José García López``) still meets the pair. The base rule pairs only the
+  first given token; every given and middle token is paired here so that
+  ``María José García`` also meets ``José García``: a few more keys per name,
+  and only ever more matches (false positives), never fewer;
 * where the given or family name has several tokens, its tokens run together
   (``O'Brien``/``OBrien``, ``Mary-Jane``/``Maryjane``) also stand in for a
   first given or family token. This goes beyond the base rule and only ever
@@ -66,7 +69,7 @@ def name_keys(name: PersonName, date_of_birth: date | None) -> frozenset[str]:
     given = name_tokens(name.given_name)
     family = name_tokens(name.family_name)
     if given and family:
-        firsts = {given[0], "".join(given)}
+        firsts = {*given, *name_tokens(name.middle_name), "".join(given)}
         families = {*family, "".join(family)}
         for first in firsts:
             for last in families:

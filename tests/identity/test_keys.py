@@ -43,17 +43,26 @@ def test_name_keys_all_tokens_and_pairs() -> None:
     keys = name_keys(PersonName("José", "GARCÍA LÓPEZ", middle_name="Luis"), DOB)
     assert keys == {
         "name:garcia jose lopez luis|1980-02-03",  # all tokens
-        "name:garcia jose|1980-02-03",  # pair: first given + each family token
+        "name:garcia jose|1980-02-03",  # pair: each given/middle token + each family token
         "name:jose lopez|1980-02-03",
         "name:garcialopez jose|1980-02-03",  # family tokens run together
+        "name:garcia luis|1980-02-03",
+        "name:lopez luis|1980-02-03",
+        "name:garcialopez luis|1980-02-03",
     }
 
 
-def test_middle_name_only_joins_the_all_tokens_key() -> None:
+def test_middle_name_pairs_with_family_names_not_with_given_names() -> None:
     with_middle = name_keys(PersonName("Ana", "Ruiz", middle_name="Sofia"), DOB)
     assert "name:ana ruiz sofia|1980-02-03" in with_middle
-    assert "name:ruiz sofia|1980-02-03" not in with_middle
+    assert "name:ruiz sofia|1980-02-03" in with_middle
     assert "name:ana sofia|1980-02-03" not in with_middle
+
+
+def test_a_second_given_name_alone_still_meets_the_family_name() -> None:
+    registered = name_keys(PersonName("María José", "García"), DOB)
+    event = name_keys(PersonName("Jose", "Garcia"), DOB)
+    assert registered & event
 
 
 def test_swapped_given_and_family_share_a_pair_key() -> None:
