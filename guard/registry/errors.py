@@ -25,3 +25,18 @@ class RegistryHalted(RegistryError):
 
 class RegistryUnavailable(RegistryError):
     """The registry topic is missing or has no partitions."""
+
+
+class RegistryPartitionsChanged(RegistryError):
+    """The registry topic's partitions changed while the worker ran.
+
+    The reader knows only the partitions it assigned at start-up; records in
+    a new partition would be invisible to it. Publishing halts until the
+    worker is restarted and reads them all.
+    """
+
+    def __init__(self, known: int, now: int) -> None:
+        super().__init__(
+            f"registry topic had {known} partitions at start-up and has {now} now; "
+            "publishing is halted until the worker is restarted"
+        )

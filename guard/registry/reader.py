@@ -26,12 +26,20 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError, KafkaTimeoutError
 
-from guard.registry.errors import RegistryHalted, RegistryUnavailable
+from guard.registry.errors import (
+    RegistryError,
+    RegistryHalted,
+    RegistryPartitionsChanged,
+    RegistryUnavailable,
+)
 from guard.registry.index import RegistryIndex
 from guard.registry.model import ProtectionRecord
 from guard.stream.partitions import partitions_of
 
 log = logging.getLogger(__name__)
+
+PARTITION_CHECK_EVERY = 10
+"""Every how many probes the registry's partition count is checked again."""
 
 PROBE_TIMEOUT_SECONDS = 5.0
 """How long an end-offset question may take before it counts as unanswered."""
@@ -98,7 +106,8 @@ class RegistryReader:
         self.applied: dict[int, int] = {}
         self.start_offsets: dict[int, int] = {}
         self.restore_targets: dict[int, int] = {}
-        self.halted: RegistryHalted | None = None
+        self.halted: RegistryError | None = None
+        self._probes = 0
         self.applied_records = 0
         self._started_at = time.monotonic()
         self.restored_at: float | None = None
@@ -171,7 +180,12 @@ class RegistryReader:
         return self.halted is not None
 
     def has_reached(self, targets: Mapping[int, int]) -> bool:
-        """True when every partition's applied offset is at or past its target."""
+        """True when every partition's applied offset is at or past its target.
+
+        A halted reader has reached nothing, whatever its offsets say.
+        """
+        if self.halted is not None:
+            return False
         return all(self.applied.get(p, 0) >= off for p, off in targets.items())
 
     def progress(self) -> RestoreProgress:
@@ -190,6 +204,9 @@ class RegistryReader:
         """Read end offsets once; note a catch-up if they are applied. None if unreachable."""
         try:
             targets = await self.end_offsets()
+            self._probes += 1
+            if self._probes % PARTITION_CHECK_EVERY == 0:
+                await self._check_partitions()
         except (KafkaError, RegistryUnavailable) as exc:
             log.warning("registry end offsets unavailable (%s)", type(exc).__name__)
             return None
@@ -218,6 +235,15 @@ class RegistryReader:
         except TimeoutError:
             raise KafkaTimeoutError("registry end offsets not answered in time") from None
         return {tp.partition: off for tp, off in ends.items()}
+
+    async def _check_partitions(self) -> None:
+        if self._probe is None or self.halted is not None:
+            return
+        now = await partitions_of(self._probe, self._topic)
+        if now and len(now) != len(self._partitions):
+            self.halted = RegistryPartitionsChanged(len(self._partitions), len(now))
+            log.error("%s", self.halted)
+            await self._notify()
 
     async def wait_until_reached(self, targets: Mapping[int, int]) -> None:
         """Block until :meth:`has_reached` ``targets``. Never gives up on its own.

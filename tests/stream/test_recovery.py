@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+from aiokafka.admin import AIOKafkaAdminClient, NewPartitions
 from stream_harness import GuardHarness, by_event, custody_event, protection
 
 from guard.cli.feed import blind_entry, registry_blinder, write_registry
@@ -137,3 +138,22 @@ async def test_worker_log_holds_no_plaintext_identifier(guard: GuardHarness) -> 
         "CASE-NOTE",
     ):
         assert planted not in log, planted
+
+
+async def test_a_registry_partition_added_at_runtime_halts_publishing(guard: GuardHarness) -> None:
+    guard.start_worker()
+    await guard.send(custody_event("before-split", a_number="A-600-000-001"))
+    assert by_event(await guard.decisions(at_least=1))["before-split"]["decision"] == "PUBLISH"
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=guard.config.brokers)
+    await admin.start()
+    try:
+        await admin.create_partitions({guard.topics.registry: NewPartitions(total_count=2)})
+    finally:
+        await admin.close()
+
+    body = await guard.wait_for_status("/readyz", 503, timeout=60)
+    assert '"reason": "registry_halted"' in body
+    await guard.send(custody_event("after-split", a_number="A-600-000-002"))
+    assert len(await guard.decisions(at_least=2, timeout=10)) == 1
+    assert "partitions at start-up" in guard.stderr_text()
