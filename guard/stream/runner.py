@@ -69,20 +69,29 @@ def decode_protection_record(data: bytes) -> ProtectionRecord:
 
 
 async def check_topics(config: GuardConfig, timeout: float = 15.0) -> None:
-    """Fail with one line if the broker cannot be reached or a topic is missing."""
+    """Fail with one line if the broker cannot be reached or a topic is missing.
+
+    aiokafka logs each failed connection attempt at ERROR; here that would
+    put a second line before the one that says what is wrong, so its logger
+    is quieted for the duration of the check.
+    """
     consumer = AIOKafkaConsumer(
         bootstrap_servers=config.brokers, request_timeout_ms=int(timeout * 1000)
     )
+    client_log = logging.getLogger("aiokafka")
+    level = client_log.level
+    client_log.setLevel(logging.CRITICAL)
     try:
-        await asyncio.wait_for(consumer.start(), timeout)
-    except (KafkaError, TimeoutError, OSError) as exc:
-        raise ConfigError(
-            f"GUARD_BROKERS ({config.brokers}): cannot reach Kafka ({type(exc).__name__})"
-        ) from None
-    try:
+        try:
+            await asyncio.wait_for(consumer.start(), timeout)
+        except (KafkaError, TimeoutError, OSError) as exc:
+            raise ConfigError(
+                f"GUARD_BROKERS ({config.brokers}): cannot reach Kafka ({type(exc).__name__})"
+            ) from None
         existing = await consumer.topics()
     finally:
         await consumer.stop()
+        client_log.setLevel(level)
     wanted = {
         "GUARD_CUSTODY_TOPIC": config.custody_topic,
         "GUARD_REGISTRY_TOPIC": config.registry_topic,
