@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from guard.cli.feed import blind_entry, registry_blinder, send_custody, write_registry
 from guard.cli.tail import read_records
@@ -149,12 +149,15 @@ class GuardHarness:
         finally:
             await producer.stop()
 
-    async def send_raw(self, topic: str, *payloads: bytes) -> None:
+    async def send_raw(self, topic: str, *payloads: bytes) -> list[int]:
+        """Send raw bytes; returns the offset each landed at."""
         producer = AIOKafkaProducer(bootstrap_servers=self.config.brokers, acks="all")
         await producer.start()
         try:
-            for payload in payloads:
-                await producer.send_and_wait(topic, payload, key=b"raw")
+            return [
+                (await producer.send_and_wait(topic, payload, key=b"raw")).offset
+                for payload in payloads
+            ]
         finally:
             await producer.stop()
 
@@ -163,6 +166,16 @@ class GuardHarness:
         await send_custody(self.config, [codec.encode(custody_event_from_json(e)) for e in events])
 
     # -- reading --------------------------------------------------------------
+
+    async def registry_end_offset(self) -> int:
+        """The registry partition's high watermark now (single-partition registry)."""
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.config.brokers)
+        await consumer.start()
+        try:
+            tp = TopicPartition(self.topics.registry, 0)
+            return int((await consumer.end_offsets([tp]))[tp])
+        finally:
+            await consumer.stop()
 
     async def decisions(
         self, at_least: int, timeout: float = DECISION_TIMEOUT, *, drain: bool = True

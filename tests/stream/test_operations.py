@@ -79,7 +79,8 @@ async def test_json_logs_are_one_object_a_line_and_free_of_identifiers(
     guard.stop_worker()
 
     entries = [json.loads(line) for line in guard.stderr_text().splitlines() if line.strip()]
-    assert any(e["message"].startswith("event j-1 decided DROP") for e in entries)
+    assert any(e["message"].startswith("event j-1 at ") and " decided DROP " in e["message"]
+               for e in entries)
     assert {"ts", "level", "logger", "message"} <= set(entries[0])
     text = guard.stderr_text()
     for planted in PLANTED:
