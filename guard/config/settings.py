@@ -247,7 +247,8 @@ SETTINGS: tuple[Setting, ...] = (
         "GUARD_TRANSACTION_TIMEOUT_MS",
         _positive_int,
         "20000",
-        "Broker aborts a transaction left open this long by a dead worker.",
+        "Broker aborts a transaction left open this long by a dead worker; a commit "
+        "taking longer stops the worker (exit 70) so the batch is decided again.",
     ),
     Setting(
         "registry_stale_after",

@@ -11,6 +11,7 @@ batch is decided again from the last committed offsets.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -42,6 +43,7 @@ class TransactionalOutput:
         transaction_timeout_ms: int,
     ) -> None:
         self._group_id = group_id
+        self._timeout_seconds = transaction_timeout_ms / 1000
         self._settings = {
             "bootstrap_servers": bootstrap,
             "client_id": transactional_id,
@@ -72,7 +74,24 @@ class TransactionalOutput:
     async def commit(
         self, records: Sequence[OutRecord], offsets: Mapping[TopicPartition, int]
     ) -> None:
-        """Send ``records`` and commit ``offsets`` (next offset to read) atomically."""
+        """Send ``records`` and commit ``offsets`` (next offset to read) atomically.
+
+        Bounded by the transaction timeout: a producer can retry some errors
+        for ever (an output topic deleted under it, say), and a worker stuck
+        in a commit decides nothing while looking alive. ``asyncio.wait`` is
+        used rather than ``wait_for`` because the caller exits the process on
+        failure, and must not first wait for an abort that may hang as well.
+        """
+        attempt = asyncio.ensure_future(self._send_and_commit(records, offsets))
+        done, _ = await asyncio.wait({attempt}, timeout=self._timeout_seconds)
+        if not done:
+            attempt.cancel()
+            raise OutputFailed(f"transaction not committed within {self._timeout_seconds:.0f} s")
+        attempt.result()
+
+    async def _send_and_commit(
+        self, records: Sequence[OutRecord], offsets: Mapping[TopicPartition, int]
+    ) -> None:
         try:
             async with self._producer.transaction():
                 for record in records:

@@ -86,6 +86,14 @@ class GuardHarness:
             self.process.wait(timeout=30)
             self.process = None
 
+    def wait_for_exit(self, timeout: float) -> int:
+        """Wait for the worker to exit on its own; its exit status."""
+        if self.process is None:
+            raise AssertionError("no worker is running")
+        code = self.process.wait(timeout=timeout)
+        self.process = None
+        return code
+
     def stop_worker(self) -> int | None:
         if self.process is None:
             return None

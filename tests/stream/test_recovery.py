@@ -10,6 +10,7 @@ from stream_harness import GuardHarness, by_event, custody_event, protection
 
 from guard.cli.feed import blind_entry, registry_blinder, write_registry
 from guard.codec.jsonlines import registry_entry_from_json
+from guard.devbroker.topics import TopicSpec, ensure_topics
 
 
 async def test_worker_publishes_nothing_before_restoring_a_large_registry(
@@ -162,3 +163,30 @@ async def test_a_registry_partition_added_at_runtime_halts_publishing(guard: Gua
     await guard.send(custody_event("after-split", a_number="A-600-000-002"))
     assert len(await guard.decisions(at_least=2, timeout=10)) == 1
     assert "partitions at start-up" in guard.stderr_text()
+
+
+async def test_a_failed_output_transaction_stops_the_worker_and_loses_nothing(
+    guard: GuardHarness,
+) -> None:
+    guard.start_worker(GUARD_TRANSACTION_TIMEOUT_MS="10000")
+    await guard.send(custody_event("first", a_number="A-700-000-001"))
+    assert len(await guard.decisions(at_least=1)) == 1
+
+    # Take the public topic away: the next PUBLISH cannot be written.
+    admin = AIOKafkaAdminClient(bootstrap_servers=guard.config.brokers)
+    await admin.start()
+    try:
+        await admin.delete_topics([guard.topics.public])
+        await guard.send(custody_event("second", a_number="A-700-000-002"))
+        code = await asyncio.to_thread(guard.wait_for_exit, 180)
+        assert code == 70
+        assert "stopping the worker so the batch is decided again" in guard.stderr_text()
+        await ensure_topics(guard.config.brokers, [TopicSpec(guard.topics.public, compacted=True)])
+    finally:
+        await admin.close()
+
+    guard.start_worker()
+    decisions = await guard.decisions(at_least=2)
+    assert Counter(d["event_id"] for d in decisions) == {"first": 1, "second": 1}
+    notices = await guard.notices(at_least=1)
+    assert [n["notice_id"] for n in notices] == ["second"]  # "first" went with the old topic
