@@ -36,7 +36,7 @@ class Blinder:
     Holds the secret in a slot and never shows it: ``repr`` names the key id.
     """
 
-    __slots__ = ("_secret", "key_id")
+    __slots__ = ("_keyed", "_secret", "key_id")
 
     def __init__(self, secret: bytes, key_id: str) -> None:
         if len(secret) < MIN_SECRET_BYTES:
@@ -46,12 +46,19 @@ class Blinder:
             )
         self._secret = bytes(secret)
         self.key_id = key_id
+        # HMAC hashes the key's inner and outer pads before any message;
+        # ``hmac.digest`` redoes that on every call. A keyed HMAC object,
+        # copied per digest, does it once: several times cheaper at several
+        # keys per event. It is as secret as the key: a slot, never shown.
+        self._keyed = hmac.new(self._secret, digestmod=hashlib.sha256)
 
     def blind(self, key: str) -> bytes:
-        """The 32-byte digest of one canonical key string."""
+        """The 32-byte digest of one canonical key string: HMAC-SHA256(secret, key)."""
         # surrogatepass: a string with a lone surrogate still gets a
         # deterministic digest instead of an exception halfway through a decision.
-        return hmac.digest(self._secret, key.encode("utf-8", "surrogatepass"), "sha256")
+        mac = self._keyed.copy()
+        mac.update(key.encode("utf-8", "surrogatepass"))
+        return mac.digest()
 
     def blind_all(self, keys: Iterable[str]) -> frozenset[bytes]:
         return frozenset(self.blind(key) for key in keys)

@@ -9,6 +9,7 @@ one notification, a missed match discloses a protected person.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 
 from guard.identity.errors import InvalidIdentifier
 
@@ -42,6 +43,60 @@ def _decimal_to_ascii(char: str) -> str:
     return str(unicodedata.decimal(char))
 
 
+class _CharacterRule(dict[int, str | None]):
+    """A ``str.translate`` table that decides each code point once, on first sight.
+
+    Normalizing character by character in a Python loop cost more than the
+    rest of a decision together. ``str.translate`` runs the loop in C and
+    asks the table only about code points it has not met yet, so the rule
+    (a Python function) runs once per distinct character, not once per
+    character of every identifier. The table holds characters, never
+    identifiers, and can grow at most to the size of Unicode.
+    """
+
+    __slots__ = ("_rule",)
+
+    def __init__(self, rule: Callable[[str], str | None]) -> None:
+        super().__init__()
+        self._rule = rule
+
+    def __missing__(self, code_point: int) -> str | None:
+        replacement = self._rule(chr(code_point))
+        self[code_point] = replacement
+        return replacement
+
+
+def _a_number_character(char: str) -> str | None:
+    """Decimal digits (of any script) as ASCII; everything else is dropped."""
+    return _decimal_to_ascii(char) if char.isdecimal() else None
+
+
+def _document_character(char: str) -> str | None:
+    """Decimal digits as ASCII, other letters and digits kept, everything else dropped."""
+    if char.isdecimal():
+        return _decimal_to_ascii(char)
+    return char if char.isalnum() else None
+
+
+def _name_character(char: str) -> str | None:
+    """Combining marks dropped, undecomposed letters spelled out, non-letters a space.
+
+    Marks are never letters, and every spelled-out letter is ASCII letters,
+    so one decision per character gives what the three steps did in turn.
+    """
+    if unicodedata.category(char).startswith("M"):
+        return None
+    spelled: str = char.translate(_UNDECOMPOSED_LETTERS)
+    if spelled != char:
+        return spelled
+    return char if char.isalpha() else " "
+
+
+_A_NUMBER_DIGITS = _CharacterRule(_a_number_character)
+_DOCUMENT_CHARACTERS = _CharacterRule(_document_character)
+_NAME_CHARACTERS = _CharacterRule(_name_character)
+
+
 def canonical_a_number(value: str | None) -> str | None:
     """The 9-digit, zero-padded A-number, or None when no digit was given.
 
@@ -56,8 +111,7 @@ def canonical_a_number(value: str | None) -> str | None:
     """
     if value is None:
         return None
-    compatible = unicodedata.normalize("NFKC", value)
-    digits = "".join(_decimal_to_ascii(ch) for ch in compatible if ch.isdecimal())
+    digits = unicodedata.normalize("NFKC", value).translate(_A_NUMBER_DIGITS)
     if not digits:
         return None
     if not A_NUMBER_MIN_DIGITS <= len(digits) <= A_NUMBER_MAX_DIGITS:
@@ -77,10 +131,7 @@ def canonical_document_number(value: str | None) -> str | None:
     if value is None:
         return None
     folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", value).upper())
-    kept = (
-        _decimal_to_ascii(ch) if ch.isdecimal() else ch for ch in folded if ch.isalnum()
-    )
-    canonical = "".join(kept)
+    canonical = folded.translate(_DOCUMENT_CHARACTERS)
     return canonical or None
 
 
@@ -105,7 +156,4 @@ def name_tokens(value: str | None) -> tuple[str, ...]:
     if value is None:
         return ()
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", value).casefold())
-    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("M"))
-    text = text.translate(_UNDECOMPOSED_LETTERS)
-    text = "".join(ch if ch.isalpha() else " " for ch in text)
-    return tuple(text.split())
+    return tuple(text.translate(_NAME_CHARACTERS).split())

@@ -3,20 +3,29 @@
 Sized for millions of records with several keys each, so memory per record
 and per key is kept small:
 
-* one ``dict`` from blinded key to record id. The value is the record id
-  string itself in the usual case of a key held by one record, and becomes
-  a ``set`` only for a key several records share (one person registered
+* a blinded key is held as the integer of its first 8 bytes (a *slot*), not
+  as the 32-byte digest: a Python int of 64 bits takes 40 bytes where a
+  32-byte ``bytes`` takes 72, and keys are most of the index. Two different
+  digests that share their first 8 bytes can only make an event match a
+  record it does not belong to (a false positive: the event is dropped),
+  never hide a match. HMAC outputs are uniform and the key is secret, so
+  with ten million keys held the chance that a given event's key meets
+  another's slot is about 10^7 / 2^64, i.e. 5 * 10^-13, and nobody without
+  the blinding key can aim for one;
+* one ``dict`` from slot to record id. The value is the record id string
+  itself in the usual case of a key held by one record, and becomes a
+  ``set`` only for a key several records share (one person registered
   twice, two people with the same name and birth date). A set per key would
   cost ~200 bytes on every key instead of on the rare shared one;
 * one ``dict`` from record id to a two-slot object (``__slots__``, no
-  per-record ``__dict__``) holding the basis and the tuple of its keys, the
-  keys being needed to unlink them when the record changes or goes away;
-* the record id string and the key bytes are the same objects in both
+  per-record ``__dict__``): the basis and the tuple of the record's slots,
+  needed to unlink them when the record changes or goes away;
+* the record id string and the slot ints are the same objects in both
   dicts, so neither is stored twice.
 
-Measured with tracemalloc (CPython 3.11, 100,000 records of 10 keys each):
-about 1.3 KB per record, i.e. ~130 bytes per key, most of it the 32-byte
-digest object and its dict slot; 1 million such records take ~1.3 GB.
+Measured (docs/BENCHMARKS.md): ~134 bytes per key plus ~120 per record with
+tracemalloc; a worker holding 1M records peaks at 627 MiB with 3.6 keys per
+record and at 1,130 MiB with 10 keys per record.
 
 Only ACTIVE records are held: a REVOKED version or a tombstone removes the
 record and its keys, so a lookup never has to filter.
@@ -32,15 +41,23 @@ from collections.abc import Iterable
 
 from guard.registry.model import BlindedKey, Match, ProtectionBasis, ProtectionRecord
 
+SLOT_BYTES = 8
+"""How much of a digest the index keeps (see the module docstring)."""
+
 
 class _IndexedRecord:
     """What the index keeps of one active record."""
 
-    __slots__ = ("basis", "keys")
+    __slots__ = ("basis", "slots")
 
-    def __init__(self, basis: ProtectionBasis, keys: tuple[BlindedKey, ...]) -> None:
+    def __init__(self, basis: ProtectionBasis, slots: tuple[int, ...]) -> None:
         self.basis = basis
-        self.keys = keys
+        self.slots = slots
+
+
+def key_slot(key: BlindedKey) -> int:
+    """The integer under which the index files a blinded key."""
+    return int.from_bytes(key[:SLOT_BYTES], "big")
 
 
 class RegistryIndex:
@@ -53,7 +70,7 @@ class RegistryIndex:
     __slots__ = ("_by_key", "_records")
 
     def __init__(self) -> None:
-        self._by_key: dict[BlindedKey, str | set[str]] = {}
+        self._by_key: dict[int, str | set[str]] = {}
         self._records: dict[str, _IndexedRecord] = {}
 
     def apply(self, record_id: str, record: ProtectionRecord | None) -> None:
@@ -65,24 +82,28 @@ class RegistryIndex:
         self._remove(record_id)
         if record is None or not record.is_active:
             return
-        keys = tuple(record.blinded_keys)
-        self._records[record_id] = _IndexedRecord(record.basis, keys)
-        for key in keys:
-            self._link(key, record_id)
+        slots = tuple({key_slot(key) for key in record.blinded_keys})
+        self._records[record_id] = _IndexedRecord(record.basis, slots)
+        for slot in slots:
+            self._link(slot, record_id)
 
     def match(self, keys: Iterable[BlindedKey]) -> tuple[Match, ...]:
         """Active records sharing at least one key, each once, ordered by record id."""
         found: set[str] = set()
+        by_key = self._by_key
         for key in keys:
-            holder = self._by_key.get(key)
+            holder = by_key.get(int.from_bytes(key[:SLOT_BYTES], "big"))
             if holder is None:
                 continue
             if isinstance(holder, str):
                 found.add(holder)
             else:
                 found.update(holder)
+        if not found:
+            return ()
+        records = self._records
         return tuple(
-            Match(record_id, self._records[record_id].basis) for record_id in sorted(found)
+            Match(record_id, records[record_id].basis) for record_id in sorted(found)
         )
 
     @property
@@ -92,7 +113,7 @@ class RegistryIndex:
 
     @property
     def key_count(self) -> int:
-        """Distinct blinded keys held."""
+        """Distinct key slots held (distinct blinded keys, barring a slot collision)."""
         return len(self._by_key)
 
     def __len__(self) -> int:
@@ -104,13 +125,13 @@ class RegistryIndex:
     def __repr__(self) -> str:
         return f"RegistryIndex({self.active_count} active records, {self.key_count} keys)"
 
-    def _link(self, key: BlindedKey, record_id: str) -> None:
-        holder = self._by_key.get(key)
+    def _link(self, slot: int, record_id: str) -> None:
+        holder = self._by_key.get(slot)
         if holder is None:
-            self._by_key[key] = record_id
+            self._by_key[slot] = record_id
         elif isinstance(holder, str):
             if holder != record_id:
-                self._by_key[key] = {holder, record_id}
+                self._by_key[slot] = {holder, record_id}
         else:
             holder.add(record_id)
 
@@ -118,16 +139,16 @@ class RegistryIndex:
         indexed = self._records.pop(record_id, None)
         if indexed is None:
             return
-        for key in indexed.keys:
-            holder = self._by_key.get(key)
+        for slot in indexed.slots:
+            holder = self._by_key.get(slot)
             if holder is None:
                 continue
             if isinstance(holder, str):
                 if holder == record_id:
-                    del self._by_key[key]
+                    del self._by_key[slot]
                 continue
             holder.discard(record_id)
             if len(holder) == 1:
-                (self._by_key[key],) = holder
+                (self._by_key[slot],) = holder
             elif not holder:
-                del self._by_key[key]
+                del self._by_key[slot]
