@@ -1,0 +1,1 @@
+"""Benchmarks of the guard: ``python -m bench`` (see docs/BENCHMARKS.md)."""
