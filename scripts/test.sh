@@ -19,7 +19,7 @@ if [ "$pytest_status" -eq 5 ]; then
 fi
 [ "$pytest_status" -eq 0 ] || failed+=("pytest (exit $pytest_status)")
 
-.venv/bin/ruff check guard tests || failed+=("ruff")
+.venv/bin/ruff check guard tests bench || failed+=("ruff")
 .venv/bin/mypy guard || failed+=("mypy")
 
 if [ "${#failed[@]}" -gt 0 ]; then
