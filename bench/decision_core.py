@@ -42,7 +42,7 @@ from guard.decision.engine import DecisionEngine
 from guard.identity.blind import Blinder, qualified_key_id
 from guard.policy.model import default_policy
 from guard.registry.index import RegistryIndex
-from guard.stream.decider import InputMessage, MessageDecider, OutputTopics
+from guard.stream.decider import BatchContext, InputMessage, MessageDecider, OutputTopics
 
 NAME = "decision_core"
 TARGET_RATE = 40_000.0
@@ -88,18 +88,19 @@ def build_decider(index: RegistryIndex, blinder: Blinder, subject_ref: Blinder) 
 
 def time_pass(decider: MessageDecider, messages: Sequence[InputMessage]) -> float:
     """Seconds to decide every message once (garbage collection left on, as in the worker)."""
-    offsets = {0: 1_000_000}
+    batch = BatchContext.now({0: 1_000_000})
     decide = decider.decide
     started = time.perf_counter()
     for message in messages:
-        decide(message, offsets)
+        decide(message, batch)
     return time.perf_counter() - started
 
 
 def outcome_mix(decider: MessageDecider, messages: Sequence[InputMessage]) -> dict[str, int]:
     counts: Counter[str] = Counter()
+    batch = BatchContext.now({0: 1})
     for message in messages:
-        outcome = decider.decide(message, {0: 1})
+        outcome = decider.decide(message, batch)
         counts[f"{outcome.decision.value}/{outcome.reason}"] += 1
     return dict(sorted(counts.items()))
 
@@ -125,10 +126,11 @@ def stage_times(
         notice_codec.encode(notice)
     encode_notice = time.perf_counter() - started
     message = InputMessage("custody.status-changed", 0, 1, b"")
+    batch = BatchContext.now({0: 1})
     started = time.perf_counter()
     for verdict in verdicts:
         decider._audit_record(
-            message, verdict.decision, verdict.reason, verdict.event_id, {0: 1}, verdict
+            message, verdict.decision, verdict.reason, verdict.event_id, batch, verdict
         )
     audit = time.perf_counter() - started
     per_event = 1e6 / len(raw)
@@ -142,10 +144,10 @@ def stage_times(
 
 def profile_text(decider: MessageDecider, messages: Sequence[InputMessage], limit: int = 30) -> str:
     profiler = cProfile.Profile()
-    offsets = {0: 1}
+    batch = BatchContext.now({0: 1})
     profiler.enable()
     for message in messages:
-        decider.decide(message, offsets)
+        decider.decide(message, batch)
     profiler.disable()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)

@@ -43,6 +43,21 @@ class InputMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class BatchContext:
+    """What every decision of one batch shares, worked out once per batch, not per event."""
+
+    registry_offsets: Mapping[str, int]
+    """Registry partition (as text, the audit schema's map key) → next offset to apply."""
+    decided_at: datetime
+
+    @classmethod
+    def now(cls, applied: Mapping[int, int]) -> BatchContext:
+        """The context of a batch decided now against the reader's ``applied`` offsets."""
+        offsets = {str(partition): offset for partition, offset in sorted(applied.items())}
+        return cls(offsets, datetime.now(UTC))
+
+
+@dataclass(frozen=True, slots=True)
 class OutputTopics:
     public: str
     audit: str
@@ -83,18 +98,18 @@ class MessageDecider:
         self._topics = topics
         self._policy_version = policy_version
 
-    def decide(self, message: InputMessage, registry_offsets: Mapping[int, int]) -> Outcome:
+    def decide(self, message: InputMessage, batch: BatchContext) -> Outcome:
         raw = message.value
         if raw is None:
-            return self._reject(message, "empty_value", None, registry_offsets)
+            return self._reject(message, "empty_value", None, batch)
         try:
             event = self._custody.decode(raw)
         except DecodeError:
-            return self._reject(message, "undecodable", None, registry_offsets)
+            return self._reject(message, "undecodable", None, batch)
         verdict = self._engine.decide(event)
         event_id = verdict.event_id
         if verdict.decision is Decision.REJECT:
-            return self._reject(message, verdict.reason, event_id, registry_offsets, verdict)
+            return self._reject(message, verdict.reason, event_id, batch, verdict)
         records: list[OutRecord] = []
         if verdict.notice is not None:
             try:
@@ -105,11 +120,11 @@ class MessageDecider:
                 )
             except EncodeError:
                 return self._reject(
-                    message, "notice_unencodable", event_id, registry_offsets, verdict
+                    message, "notice_unencodable", event_id, batch, verdict
                 )
         records.append(
             self._audit_record(
-                message, verdict.decision, verdict.reason, event_id, registry_offsets, verdict
+                message, verdict.decision, verdict.reason, event_id, batch, verdict
             )
         )
         return Outcome(verdict.decision, verdict.reason, verdict.bases, tuple(records), event_id)
@@ -119,7 +134,7 @@ class MessageDecider:
         message: InputMessage,
         reason: str,
         event_id: str | None,
-        registry_offsets: Mapping[int, int],
+        batch: BatchContext,
         verdict: Verdict | None = None,
     ) -> Outcome:
         headers = [
@@ -143,7 +158,7 @@ class MessageDecider:
             headers=tuple(headers),
         )
         audit = self._audit_record(
-            message, Decision.REJECT, reason, event_id, registry_offsets, verdict
+            message, Decision.REJECT, reason, event_id, batch, verdict
         )
         bases = verdict.bases if verdict is not None else ()
         keys = verdict.blinded_keys if verdict is not None else ()
@@ -155,7 +170,7 @@ class MessageDecider:
         decision: Decision,
         reason: str,
         event_id: str | None,
-        registry_offsets: Mapping[int, int],
+        batch: BatchContext,
         verdict: Verdict | None,
     ) -> OutRecord:
         audit = {
@@ -169,8 +184,8 @@ class MessageDecider:
             "matched_record_ids": list(verdict.matched_record_ids) if verdict else [],
             "blinded_keys": list(verdict.blinded_keys) if verdict is not None else [],
             "policy_version": self._policy_version,
-            "registry_offsets": {str(p): off for p, off in sorted(registry_offsets.items())},
-            "decided_at": datetime.now(UTC),
+            "registry_offsets": batch.registry_offsets,
+            "decided_at": batch.decided_at,
         }
         return OutRecord(
             self._topics.audit, message.position.encode("ascii"), self._audit.encode(audit)

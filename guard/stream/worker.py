@@ -39,7 +39,7 @@ from guard.config.settings import GuardConfig
 from guard.ops.metrics import NO_BASIS, GuardMetrics
 from guard.policy.model import Decision
 from guard.registry.reader import RegistryReader
-from guard.stream.decider import InputMessage, MessageDecider, Outcome
+from guard.stream.decider import BatchContext, InputMessage, MessageDecider, Outcome
 from guard.stream.errors import OutputFailed
 from guard.stream.output import OutRecord, TransactionalOutput
 
@@ -130,7 +130,7 @@ class GuardWorker:
             await self.reader.wait_until_fresh()
         finally:
             self.held_since, self.held_events = None, 0
-        registry_offsets = dict(self.reader.applied)
+        batch = BatchContext.now(self.reader.applied)
         records: list[OutRecord] = []
         offsets: dict[TopicPartition, int] = {}
         generations = set()
@@ -140,7 +140,7 @@ class GuardWorker:
             generations.add(message.generation_id)
             outcome = self._decider.decide(
                 InputMessage(message.topic, message.partition, message.offset, message.value),
-                registry_offsets,
+                batch,
             )
             outcomes.append(outcome)
             records.extend(outcome.records)
