@@ -29,8 +29,9 @@ from guard.codec.jsonlines import (
     registry_entry_from_json,
 )
 from guard.codec.schemas import SchemaName
+from guard.config.keys import registry_blinder
 from guard.config.settings import GuardConfig
-from guard.identity.blind import Blinder, load_secret, qualified_key_id
+from guard.identity.blind import Blinder
 from guard.identity.keys import identity_keys
 from guard.registry.model import ProtectionBasis, ProtectionRecord, ProtectionStatus
 
@@ -82,11 +83,6 @@ async def send_custody(config: GuardConfig, payloads: list[bytes]) -> None:
         await producer.flush()
     finally:
         await producer.stop()
-
-
-def registry_blinder(config: GuardConfig) -> Blinder:
-    secret = load_secret(config.blinding_key, config.blinding_key_file, what="GUARD_BLINDING_KEY")
-    return Blinder(secret, qualified_key_id(config.blinding_key_id, secret))
 
 
 async def import_registry(config: GuardConfig, path: str) -> int:

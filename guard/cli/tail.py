@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any, TextIO
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -71,6 +72,30 @@ def resolve(config: GuardConfig, name: str) -> tuple[str, Render]:
     return name, by_topic.get(name, _raw)
 
 
+@asynccontextmanager
+async def committed_reader(
+    bootstrap: str, topic: str
+) -> AsyncIterator[tuple[AIOKafkaConsumer, list[TopicPartition]]]:
+    """A group-less ``read_committed`` consumer on every partition of ``topic``, from the start.
+
+    Yields the consumer and its partitions (none if the topic does not exist).
+    """
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(await partitions_of(consumer, topic))]
+        consumer.assign(tps)
+        yield consumer, tps
+    finally:
+        await consumer.stop()
+
+
 async def tail(
     config: GuardConfig,
     name: str,
@@ -81,23 +106,11 @@ async def tail(
 ) -> int:
     """Print records until interrupted, or until ``idle_exit`` seconds pass with none."""
     topic, render = resolve(config, name)
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=config.brokers,
-        group_id=None,
-        enable_auto_commit=False,
-        isolation_level="read_committed",
-    )
-    await consumer.start()
     printed = 0
-    try:
-        partitions = await partitions_of(consumer, topic)
-        if not partitions:
+    async with committed_reader(config.brokers, topic) as (consumer, tps):
+        if not tps:
             raise CliError(f"topic {topic!r} does not exist on {config.brokers}")
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-        consumer.assign(tps)
-        if from_beginning:
-            await consumer.seek_to_beginning(*tps)
-        else:
+        if not from_beginning:
             await consumer.seek_to_end(*tps)
         last_seen = time.monotonic()
         while idle_exit is None or time.monotonic() - last_seen < idle_exit:
@@ -116,8 +129,6 @@ async def tail(
                     last_seen = time.monotonic()
             out.flush()
             await asyncio.sleep(0)
-    finally:
-        await consumer.stop()
     return printed
 
 
@@ -130,18 +141,8 @@ async def read_records(
     missing. With ``drain`` it then keeps reading until the topic is quiet for
     half a second, so a caller checking for duplicates sees them too.
     """
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        enable_auto_commit=False,
-        isolation_level="read_committed",
-        auto_offset_reset="earliest",
-    )
-    await consumer.start()
     records: list[ConsumerRecord[bytes, bytes]] = []
-    try:
-        partitions = await partitions_of(consumer, topic)
-        consumer.assign([TopicPartition(topic, p) for p in sorted(partitions)])
+    async with committed_reader(bootstrap, topic) as (consumer, _):
         deadline = time.monotonic() + timeout
         while len(records) < at_least and time.monotonic() < deadline:
             for batch in (await consumer.getmany(timeout_ms=200)).values():
@@ -150,6 +151,4 @@ async def read_records(
         while drain and (batches := await consumer.getmany(timeout_ms=500)):
             for batch in batches.values():
                 records.extend(batch)
-    finally:
-        await consumer.stop()
     return records

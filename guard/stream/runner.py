@@ -23,9 +23,9 @@ from guard.codec.avro import codec_for
 from guard.codec.jsonlines import protection_record_from_avro
 from guard.codec.schemas import SchemaName
 from guard.config.errors import ConfigError
+from guard.config.keys import registry_blinder, subject_ref_blinder
 from guard.config.settings import GuardConfig
 from guard.decision.engine import DecisionEngine
-from guard.identity.blind import Blinder, load_secret, qualified_key_id
 from guard.ops.http import OpsServer
 from guard.ops.logs import configure_logging
 from guard.ops.metrics import GuardMetrics
@@ -39,29 +39,6 @@ from guard.stream.output import TransactionalOutput
 from guard.stream.worker import GuardWorker, attach_agent, build_faust_app
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class KeyMaterial:
-    blinder: Blinder
-    subject_ref_blinder: Blinder
-
-
-def load_keys(config: GuardConfig) -> KeyMaterial:
-    """Both secrets, or ConfigError. They must differ: see docs/DESIGN.md."""
-    blinding = load_secret(config.blinding_key, config.blinding_key_file, what="GUARD_BLINDING_KEY")
-    subject = load_secret(
-        config.subject_ref_key, config.subject_ref_key_file, what="GUARD_SUBJECT_REF_KEY"
-    )
-    if blinding == subject:
-        raise ConfigError(
-            "GUARD_SUBJECT_REF_KEY: must differ from GUARD_BLINDING_KEY, or public references "
-            "would equal registry blindings"
-        )
-    return KeyMaterial(
-        Blinder(blinding, qualified_key_id(config.blinding_key_id, blinding)),
-        Blinder(subject, "subject-ref"),
-    )
 
 
 def decode_protection_record(data: bytes) -> ProtectionRecord:
@@ -147,12 +124,12 @@ class WorkerParts:
 
 def assemble(config: GuardConfig) -> WorkerParts:
     """Build every part of a worker; raises ConfigError for anything misconfigured."""
-    keys = load_keys(config)
+    blinder = registry_blinder(config)
     policy = load_policy(config.policy_file)
     metrics = GuardMetrics()
     metrics.build_info.info({"version": __version__, "policy_version": policy.version})
     index = RegistryIndex()
-    engine = DecisionEngine(keys.blinder, keys.subject_ref_blinder, index, policy)
+    engine = DecisionEngine(blinder, subject_ref_blinder(config), index, policy)
     decider = MessageDecider(
         engine=engine,
         custody_codec=codec_for(SchemaName.CUSTODY_EVENT),
@@ -171,7 +148,7 @@ def assemble(config: GuardConfig) -> WorkerParts:
         topic=config.registry_topic,
         index=index,
         decode=decode_protection_record,
-        blinding_key_id=keys.blinder.key_id,
+        blinding_key_id=blinder.key_id,
         accepted_undecodable=config.registry_accepted_undecodable,
         on_applied=on_registry_applied,
     )

@@ -74,3 +74,14 @@ def test_unreachable_broker_is_one_line(
     monkeypatch.setenv("GUARD_BROKERS", "127.0.0.1:1")
     assert main(["worker"]) == 2
     assert "cannot reach Kafka" in _one_error_line(capsys)
+
+
+def test_equal_blinding_and_subject_keys_are_refused_in_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GUARD_BLINDING_KEY", "ab" * 32)
+    monkeypatch.setenv("GUARD_SUBJECT_REF_KEY", "ab" * 32)
+    assert main(["worker"]) == 2
+    line = _one_error_line(capsys)
+    assert "must differ" in line
+    assert "abab" not in line

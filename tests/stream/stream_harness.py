@@ -20,11 +20,12 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from guard.cli.feed import blind_entry, registry_blinder, send_custody, write_registry
+from guard.cli.feed import blind_entry, send_custody, write_registry
 from guard.cli.tail import read_records
 from guard.codec.avro import codec_for
 from guard.codec.jsonlines import custody_event_from_json, registry_entry_from_json
 from guard.codec.schemas import SchemaName
+from guard.config.keys import registry_blinder
 from guard.config.settings import GuardConfig
 
 DECISION_TIMEOUT = 120.0

@@ -8,8 +8,9 @@ from collections import Counter
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions
 from stream_harness import GuardHarness, by_event, custody_event, protection
 
-from guard.cli.feed import blind_entry, registry_blinder, write_registry
+from guard.cli.feed import blind_entry, write_registry
 from guard.codec.jsonlines import registry_entry_from_json
+from guard.config.keys import registry_blinder
 from guard.devbroker.topics import TopicSpec, ensure_topics
 
 
