@@ -1,4 +1,4 @@
-"""The CLI's JSON-lines formats and the registry record's Avro mapping.
+"""The CLI's JSON-lines formats: custody events, registry entries, and ``guard tail`` output.
 
 ``guard produce`` reads custody events and ``guard registry import`` reads
 registry entries, one JSON object a line; ``guard tail`` prints decoded records
@@ -17,13 +17,12 @@ from datetime import UTC, date, datetime
 from typing import Any, TextIO
 
 from guard.codec import jsonfields as field
-from guard.codec.errors import DecodeError, JsonInputError
-from guard.codec.schemas import SchemaName, load_schema
+from guard.codec.errors import JsonInputError
+from guard.decision.event import CUSTODY_STATUSES
 from guard.identity.model import Identity, PersonName
-from guard.registry.model import ProtectionBasis, ProtectionRecord, ProtectionStatus
+from guard.registry.model import ProtectionBasis, ProtectionStatus
 
 RECORD_ID_MAX_LENGTH = 128
-BLINDED_KEY_SIZE = 32
 
 _EVENT_KEYS = frozenset(
     {"event_id", "occurred_at", "source_system", "subject", "custody", "case_notes"}
@@ -48,17 +47,6 @@ _ENTRY_KEYS = frozenset(
     }
 )
 _NAME_KEYS = frozenset({"given_name", "middle_name", "family_name"})
-_RECORD_FIELDS = (
-    "record_id", "basis", "status", "created_at", "updated_at", "blinding_key_id", "blinded_keys",
-)
-
-
-def _custody_status_symbols() -> tuple[str, ...]:
-    """The enum's symbols, from the schema itself so the two cannot drift apart."""
-    raw = load_schema(SchemaName.CUSTODY_EVENT).raw
-    custody = next(f["type"] for f in raw["fields"] if f["name"] == "custody")
-    status = next(f["type"] for f in custody["fields"] if f["name"] == "status")
-    return tuple(status["symbols"])
 
 
 def custody_event_from_json(obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -102,7 +90,7 @@ def custody_event_from_json(obj: Mapping[str, Any]) -> dict[str, Any]:
             "country_of_birth": optional(subject, "country_of_birth", "subject"),
         },
         "custody": {
-            "status": field.enum_name(custody, "status", "custody", _custody_status_symbols()),
+            "status": field.enum_name(custody, "status", "custody", CUSTODY_STATUSES),
             "facility_code": optional(custody, "facility_code", "custody"),
             "facility_name": optional(custody, "facility_name", "custody"),
             "facility_city": optional(custody, "facility_city", "custody"),
@@ -129,9 +117,10 @@ class RegistryEntry:
 def registry_entry_from_json(obj: Mapping[str, Any]) -> RegistryEntry:
     """A registry entry from its JSON line, refused if it could never match anyone.
 
-    An entry with no identifier, or with names but neither a date of birth nor a
-    number (name keys need a date of birth), would be imported and protect
-    nobody; the operator must hear about it instead.
+    An entry with no identifier at all would be imported and protect nobody;
+    the operator must hear about it instead. An entry with names but neither
+    a number nor a date of birth is accepted: it protects through weak keys
+    only (events that meet it are held for review, never published).
     """
     entry = field.require_object(obj, "")
     field.refuse_unknown_keys(entry, _ENTRY_KEYS, "")
@@ -157,12 +146,6 @@ def registry_entry_from_json(obj: Mapping[str, Any]) -> RegistryEntry:
     has_number = bool(identity.a_numbers or identity.fbi_numbers or identity.fins_numbers)
     if not has_number and not names:
         raise JsonInputError(None, None, "entry has no identifier: it would protect nobody")
-    if not has_number and identity.date_of_birth is None:
-        raise JsonInputError(
-            None,
-            "date_of_birth",
-            "is required when an entry has names but no number (name keys need it)",
-        )
     return RegistryEntry(record_id, basis, status, identity)
 
 
@@ -182,61 +165,6 @@ def _person_name(path: str, obj: Mapping[str, Any]) -> PersonName:
         raise JsonInputError(None, path, "has neither given_name nor family_name")
     middle = field.optional_str(obj, "middle_name", path, is_blank_ok=False)
     return PersonName(given_name=given, family_name=family, middle_name=middle)
-
-
-def protection_record_to_avro(record: ProtectionRecord) -> dict[str, Any]:
-    """The codec's dict for a registry record. Keys are sorted so that the same
-    record always encodes to the same bytes (a frozenset's order varies per process)."""
-    return {
-        "record_id": record.record_id,
-        "basis": record.basis.value,
-        "status": record.status.value,
-        "created_at": record.created_at,
-        "updated_at": record.updated_at,
-        "blinding_key_id": record.blinding_key_id,
-        "blinded_keys": sorted(record.blinded_keys),
-    }
-
-
-def protection_record_from_avro(decoded: Mapping[str, Any]) -> ProtectionRecord:
-    """A registry record from the codec's dict; anything off is a DecodeError,
-    so the consumer treats it like unreadable bytes (fail closed)."""
-    schema = SchemaName.PROTECTION_RECORD.value
-    missing = [name for name in _RECORD_FIELDS if name not in decoded]
-    if missing:
-        raise DecodeError(schema, f"missing field(s): {', '.join(missing)}")
-    record_id = decoded["record_id"]
-    basis_name = decoded["basis"]
-    status_name = decoded["status"]
-    blinding_key_id = decoded["blinding_key_id"]
-    blinded_keys = decoded["blinded_keys"]
-    if not isinstance(record_id, str) or not isinstance(blinding_key_id, str):
-        raise DecodeError(schema, "record_id and blinding_key_id must be strings")
-    if basis_name not in ProtectionBasis.__members__:
-        raise DecodeError(schema, "basis: unknown symbol")
-    if status_name not in ProtectionStatus.__members__:
-        raise DecodeError(schema, "status: unknown symbol")
-    if not isinstance(blinded_keys, (list, tuple)) or not all(
-        isinstance(key, bytes) and len(key) == BLINDED_KEY_SIZE for key in blinded_keys
-    ):
-        raise DecodeError(schema, f"blinded_keys: must be {BLINDED_KEY_SIZE}-byte values")
-    return ProtectionRecord(
-        record_id=record_id,
-        basis=ProtectionBasis[basis_name],
-        status=ProtectionStatus[status_name],
-        created_at=_aware_utc(decoded["created_at"], "created_at"),
-        updated_at=_aware_utc(decoded["updated_at"], "updated_at"),
-        blinding_key_id=blinding_key_id,
-        blinded_keys=frozenset(blinded_keys),
-    )
-
-
-def _aware_utc(value: object, name: str) -> datetime:
-    if not isinstance(value, datetime) or value.utcoffset() is None:
-        raise DecodeError(
-            SchemaName.PROTECTION_RECORD.value, f"{name}: must be a time-zone-aware datetime"
-        )
-    return value.astimezone(UTC)
 
 
 def to_json_line(decoded: Mapping[str, Any]) -> str:

@@ -1,4 +1,4 @@
-"""The four Avro schemas of the guard, found on disk and parsed once.
+"""The Avro schemas of the guard, found on disk and parsed once.
 
 The ``.avsc`` files in ``<repo root>/schemas`` are the contract with the upstream
 custody system and the public feed, so they are read from there rather than
@@ -55,6 +55,7 @@ class SchemaName(StrEnum):
     PROTECTION_RECORD = "protection_record"
     PUBLIC_NOTICE = "public_custody_notice"
     GUARD_DECISION = "guard_decision"
+    HELD_EVENT = "held_event"
 
     @property
     def full_name(self) -> str:
@@ -67,6 +68,7 @@ _FULL_NAMES: Mapping[SchemaName, str] = {
     SchemaName.PROTECTION_RECORD: "gov.custody.guard.v1.ProtectionRecord",
     SchemaName.PUBLIC_NOTICE: "gov.custody.public.v1.PublicCustodyNotice",
     SchemaName.GUARD_DECISION: "gov.custody.guard.v1.GuardDecision",
+    SchemaName.HELD_EVENT: "gov.custody.guard.v1.HeldEvent",
 }
 
 _TIMESTAMP_LOGICAL_TYPES = frozenset({"timestamp-millis", "timestamp-micros"})

@@ -16,19 +16,21 @@ from guard.decision.event import read_custody_facts, read_event_id, read_subject
 from guard.decision.fields import require_mapping
 from guard.decision.projection import notice_key, project_notice
 from guard.decision.subject import subject_identity
-from guard.decision.verdict import Reason, Verdict
+from guard.decision.verdict import Reason, Verdict, reason_for_invalid
 from guard.identity.blind import Blinder
-from guard.identity.errors import KeyMaterialError
-from guard.identity.keys import collect_identity_keys
+from guard.identity.errors import IdentityTooLarge, KeyMaterialError
+from guard.identity.keys import subject_keys
 from guard.policy.model import Decision, Policy
 from guard.registry.index import RegistryIndex
-from guard.registry.model import Match
 
 __all__ = ["DecisionEngine", "Reason", "Verdict"]
 
 log = logging.getLogger(__name__)
 
-_INVALID_IDENTIFIER_REASONS = {"a_number": Reason.INVALID_A_NUMBER}
+_REASON_FOR = {
+    Decision.PUBLISH: Reason.NO_MATCH,
+    Decision.REDACT: Reason.PROTECTED_REDACT_ALLOWED,
+}
 
 
 class DecisionEngine:
@@ -56,15 +58,24 @@ class DecisionEngine:
     def policy(self) -> Policy:
         return self._policy
 
-    def decide(self, event: Mapping[str, Any]) -> Verdict:
+    @property
+    def blinder(self) -> Blinder:
+        """The registry blinding: also makes the keyed references of event ids."""
+        return self._blinder
+
+    def decide(self, event: Mapping[str, Any], *, is_released: bool = False) -> Verdict:
         """The verdict for one decoded ``CustodyStatusChanged`` dict. Never raises.
 
         This is the single boundary that catches every exception: anything
         unexpected becomes REJECT ``internal_error``, keeping only the
         exception's type name, because its message may quote event data.
+
+        ``is_released``: a reviewer has confirmed that the event's weak matches
+        are not the protected person, so only strong matches decide (the
+        verdict still lists every match for the audit).
         """
         try:
-            return self._decide(event)
+            return self._decide(event, is_released)
         except Exception as error:
             error_type = type(error).__name__
             log.error("deciding on an event failed with %s; the event is rejected", error_type)
@@ -75,77 +86,76 @@ class DecisionEngine:
                 error_type=error_type,
             )
 
-    def _decide(self, event: object) -> Verdict:
+    def _decide(self, event: object, is_released: bool) -> Verdict:
         version = self._policy.version
         try:
             record = require_mapping(event, "event")
             event_id = read_event_id(record)
-            identity = subject_identity(read_subject(record))
         except InvalidEvent as problem:
             return Verdict(
                 Decision.REJECT, Reason.INVALID_EVENT, version, invalid_field=problem.field
             )
-        keys, problems = collect_identity_keys(identity)
-        blinded = tuple(sorted(self._blinder.blind_all(keys)))
-        matches = self._index.match(blinded)
+        try:
+            identity = subject_identity(read_subject(record))
+            subject = subject_keys(identity)
+        except InvalidEvent as problem:
+            return Verdict(
+                Decision.REJECT, Reason.INVALID_EVENT, version, event_id=event_id,
+                invalid_field=problem.field,
+            )  # fmt: skip
+        except IdentityTooLarge as problem:
+            return Verdict(
+                Decision.REJECT, Reason.IDENTITY_TOO_LARGE, version, event_id=event_id,
+                invalid_field=problem.what,
+            )  # fmt: skip
+        blind = self._blinder.blind
+        strong = tuple(sorted({blind(key) for key in subject.probes.strong}))
+        weak = tuple(sorted({blind(key) for key in subject.probes.weak}))
+        matches = self._index.match_graded(strong, weak)
 
-        def reject(reason: Reason, field: str | None) -> Verdict:
-            return _rejection(reason, version, event_id, matches, blinded, field)
-
-        if problems:
-            first = problems[0]
-            return reject(
-                _INVALID_IDENTIFIER_REASONS.get(first.field, Reason.INVALID_IDENTIFIER), first.field
+        def verdict(
+            decision: Decision,
+            reason: Reason,
+            *,
+            invalid_field: str | None = None,
+            notice: dict[str, Any] | None = None,
+        ) -> Verdict:
+            return Verdict(
+                decision,
+                reason,
+                version,
+                matches,
+                strong,
+                weak,
+                notice=notice,
+                notice_key=notice_key(notice) if notice is not None else None,
+                event_id=event_id,
+                invalid_field=invalid_field,
             )
+
+        if subject.problems:
+            field = subject.problems[0].field
+            return verdict(Decision.REJECT, reason_for_invalid(field), invalid_field=field)
         try:
             facts = read_custody_facts(record)
         except InvalidEvent as problem:
-            return reject(Reason.INVALID_EVENT, problem.field)
-        if not keys:
-            # Nothing to look up: a name without a date of birth is no key.
-            # Publishing would publish someone we could not check.
-            return reject(Reason.NO_CHECKABLE_IDENTIFIER, None)
+            return verdict(Decision.REJECT, Reason.INVALID_EVENT, invalid_field=problem.field)
+        if not subject.is_checkable:
+            # Nothing a protection could meet: publishing would publish
+            # someone we could not check.
+            return verdict(Decision.REJECT, Reason.NO_CHECKABLE_IDENTIFIER)
 
-        decision = self._policy.decide(matches)
-        if decision is Decision.DROP:
-            return Verdict(decision, Reason.PROTECTED, version, matches, blinded, event_id=event_id)
+        deciding = tuple(m for m in matches if m.is_strong) if is_released else matches
+        decision = self._policy.decide(deciding)
+        if decision in (Decision.DROP, Decision.HOLD):
+            has_strong = any(match.is_strong for match in matches)
+            return verdict(decision, Reason.PROTECTED if has_strong else Reason.WEAK_MATCH)
         notice = project_notice(
             event_id=event_id,
             identity=identity,
+            subject=subject,
             facts=facts,
             subject_ref_blinder=self._subject_ref_blinder,
             is_redacted=decision is Decision.REDACT,
         )
-        if decision is Decision.PUBLISH:
-            reason = Reason.NO_MATCH
-        else:
-            reason = Reason.PROTECTED_REDACT_ALLOWED
-        return Verdict(
-            decision,
-            reason,
-            version,
-            matches,
-            blinded,
-            notice=notice,
-            notice_key=notice_key(notice),
-            event_id=event_id,
-        )
-
-
-def _rejection(
-    reason: Reason,
-    version: str,
-    event_id: str,
-    matches: tuple[Match, ...],
-    blinded: tuple[bytes, ...],
-    field: str | None,
-) -> Verdict:
-    return Verdict(
-        Decision.REJECT,
-        reason,
-        version,
-        matches,
-        blinded,
-        event_id=event_id,
-        invalid_field=field,
-    )
+        return verdict(decision, _REASON_FOR[decision], notice=notice)

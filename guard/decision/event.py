@@ -10,10 +10,16 @@ from typing import Any
 from guard.decision.errors import InvalidEvent
 from guard.decision.fields import optional_str, require_instant, require_mapping, require_str
 
-CUSTODY_STATUSES = frozenset(
-    {"IN_CUSTODY", "TRANSFERRED", "RELEASED", "REMOVED", "ESCAPED", "DECEASED", "UNKNOWN"}
+CUSTODY_STATUSES = (
+    "IN_CUSTODY", "TRANSFERRED", "RELEASED", "REMOVED", "ESCAPED", "DECEASED", "UNKNOWN",
 )
-"""Symbols shared by the input ``CustodyStatus`` and the public ``PublicCustodyStatus``."""
+"""Symbols shared by the input ``CustodyStatus`` and the public ``PublicCustodyStatus``.
+
+The one list in the code; ``tests/codec/test_schemas.py`` ties it to both schemas."""
+
+MAX_FACILITY_CHARS = 256
+"""A facility field longer than this is refused: it is copied into the public notice,
+whose size must stay bounded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +56,18 @@ def read_custody_facts(event: Mapping[str, Any]) -> CustodyFacts:
     return CustodyFacts(
         occurred_at=require_instant(event, "occurred_at", "occurred_at"),
         custody_status=status,
-        facility_code=optional_str(custody, "facility_code", "custody.facility_code"),
-        facility_name=optional_str(custody, "facility_name", "custody.facility_name"),
-        facility_city=optional_str(custody, "facility_city", "custody.facility_city"),
-        facility_state=optional_str(custody, "facility_state", "custody.facility_state"),
+        facility_code=_facility(custody, "facility_code"),
+        facility_name=_facility(custody, "facility_name"),
+        facility_city=_facility(custody, "facility_city"),
+        facility_state=_facility(custody, "facility_state"),
         status_changed_at=require_instant(
             custody, "status_changed_at", "custody.status_changed_at"
         ),
     )
+
+
+def _facility(custody: Mapping[str, Any], name: str) -> str | None:
+    value = optional_str(custody, name, f"custody.{name}")
+    if value is not None and len(value) > MAX_FACILITY_CHARS:
+        raise InvalidEvent(f"custody.{name}", f"longer than {MAX_FACILITY_CHARS} characters")
+    return value

@@ -32,3 +32,18 @@ class KeyMaterialError(IdentityError):
         super().__init__(f"{what}: {problem}")
         self.what = what
         self.problem = problem
+
+
+class IdentityTooLarge(IdentityError):
+    """An identity holds more than the guard bounds the cost of deciding on.
+
+    Caps on fields, names, aliases and keys keep every decision and every
+    output record bounded in time and size; above them the event is refused
+    with a clear reason instead of costing unbounded work (or an output
+    record too large for the broker).
+    """
+
+    def __init__(self, what: str, problem: str) -> None:
+        super().__init__(f"{what}: {problem}")
+        self.what = what
+        self.problem = problem

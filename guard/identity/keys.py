@@ -1,146 +1,313 @@
-"""Canonical key strings: what gets blinded and compared.
+"""Key strings: what gets blinded and compared, in two strengths.
 
-Each key carries a kind prefix (``a:``, ``fbi:``, ``fins:``, ``name:``) so an
-FBI number can never collide with an A-number or a name. The registry side
-(one protected person, several identities) and the event side (one subject)
-use the same functions, so a match is plain set intersection of keys.
+A registry entry and a custody event meet when they share a key. Keys come
+in families, each with a prefix so no two families collide, and each key is
+**strong** or **weak**:
 
-Name keys always include the date of birth: a name alone is shared by far too
-many people to stand for one of them. For each name (primary and aliases):
+* strong: a canonical identifier (``a:``, ``fbi:``, ``fins:``), or a name
+  with its date of birth (``name:``: the whole name, and each given-side
+  token paired with each family-side token). A strong match decides as it
+  always has (DROP, or REDACT where policy allows);
+* weak: evidence that may be the same person but may not. A match on weak
+  keys only is HELD for review, never published.
 
-* the sorted set of all its tokens (given + middle + family);
-* for each given (or middle) token and each family token, the sorted *pair*.
-  Sorted, so a record whose given and family names were swapped by a clerk
-  still matches, and a subject known by fewer names (``Jose Garcia`` for
-  ``José García López``) still meets the pair. The base rule pairs only the
-  first given token; every given and middle token is paired here so that
-  ``María José García`` also meets ``José García``: a few more keys per name,
-  and only ever more matches (false positives), never fewer;
-* where the given or family name has several tokens, its tokens run together
-  (``O'Brien``/``OBrien``, ``Mary-Jane``/``Maryjane``) also stand in for a
-  first given or family token. This goes beyond the base rule and only ever
-  adds matches; it costs one or two keys per multi-word name.
+The registry side (:func:`registry_keys`) and the event side
+(:func:`subject_keys`) are not mirror images. Some variation can be
+reached from one side only, so each family says who writes what and who
+looks it up:
 
-A 2-token all-tokens key and a pair key of the same two words are the same
-string on purpose: that is how ``Jose Garcia`` meets ``José García López``.
+=================  ==============================  ===========================================
+family             the registry writes             the event looks up
+=================  ==============================  ===========================================
+``a: fbi: fins:``  its identifiers (strong)        its identifiers (strong)
+``xid:``           every number, kind-free (weak)  every number (weak): a number typed into the
+                                                   wrong field
+``name:``          name pairs + date (strong;      the same (strong), and the same pairs under
+                   variant pairs weak)             the date swapped or one day off (weak)
+``ph:``            sound-alike code pairs + date   the same, also under the nearby dates (weak)
+``ini:``           initial + other token + date    the same (weak): a typo after the first letter
+``u:``             name pairs without a date       only when its own date is unusable or may be
+                                                   a year only
+``ru:``            name pairs, only when its own   always (weak): the registry entry has no date
+                   date is unusable/year-only
+``rt:``            each token + date, only when    always (weak)
+                   a part of its name is missing
+=================  ==============================  ===========================================
+
+An event whose given or family name is missing (``FNU GARCIA``) cannot
+form pairs, so it looks up ``ini:`` keys with every possible initial of the
+missing part (``a~garcia`` ... ``z~garcia``): 26 probes for a rare event,
+instead of a single-token key for every name in the registry.
+
+A weak key never enters the strong set of the same side, so a strong match
+always rests on a strong key on *both* sides (the index keeps the two
+strengths apart).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
 
-from guard.identity.errors import InvalidIdentifier
-from guard.identity.model import Identity, PersonName
-from guard.identity.normalize import (
-    canonical_a_number,
-    canonical_document_number,
-    name_tokens,
-)
+from guard.identity.dates import BirthDate, nearby_readings, usable_birth_date
+from guard.identity.errors import IdentityTooLarge, InvalidIdentifier
+from guard.identity.limits import MAX_FIELD_CHARS, MAX_IDENTIFIERS, MAX_KEYS, MAX_NAMES
+from guard.identity.model import Identity
+from guard.identity.names import NameForm, name_forms
+from guard.identity.numbers import IdentifierKind, IdentifierReading, read_identifier
+from guard.identity.phonetic import phonetic_code
 
-A_NUMBER_PREFIX = "a:"
-FBI_PREFIX = "fbi:"
-FINS_PREFIX = "fins:"
 NAME_PREFIX = "name:"
+LOOSE_NUMBER_PREFIX = "xid:"
+PHONETIC_PREFIX = "ph:"
+INITIAL_PREFIX = "ini:"
+UNDATED_PREFIX = "u:"
+REGISTRY_UNDATED_PREFIX = "ru:"
+REGISTRY_YEAR_PREFIX = "ry:"
+REGISTRY_TOKEN_PREFIX = "rt:"
 
 
-def _name_key(tokens: Iterable[str], date_of_birth: date) -> str:
-    return f"{NAME_PREFIX}{' '.join(tokens)}|{date_of_birth.isoformat()}"
+
+@dataclass(frozen=True, slots=True)
+class KeySet:
+    """Key strings in two strengths; the weak set never repeats a strong key."""
+
+    strong: frozenset[str]
+    weak: frozenset[str]
+
+    def __len__(self) -> int:
+        return len(self.strong) + len(self.weak)
+
+    def __repr__(self) -> str:
+        # Key strings are plaintext identifiers: never shown.
+        return f"KeySet(<{len(self.strong)} strong, {len(self.weak)} weak>)"
 
 
-def full_name_key(name: PersonName, date_of_birth: date | None) -> str | None:
-    """The all-tokens key of one name, or None without a date of birth or tokens."""
-    if date_of_birth is None:
-        return None
-    tokens = set(name_tokens(name.given_name))
-    tokens.update(name_tokens(name.middle_name))
-    tokens.update(name_tokens(name.family_name))
-    if not tokens:
-        return None
-    return _name_key(sorted(tokens), date_of_birth)
+@dataclass(frozen=True, slots=True)
+class SubjectKeys:
+    """Everything the decision needs from a subject's identifiers, derived in one pass."""
+
+    probes: KeySet
+    problems: tuple[InvalidIdentifier, ...]
+    """Identifiers that are present but cannot be read; the event is refused."""
+    reference_key: str | None
+    """The one key that best names the subject, for the public ``subject_ref``."""
+    a_number: str | None
+    """The canonical A-number of the subject's A-number field, for the notice."""
+    is_checkable: bool
+    """A number, or a name with a usable date of birth: something a protection can meet."""
+
+    def __repr__(self) -> str:
+        return (
+            f"SubjectKeys({self.probes!r}, problems={len(self.problems)}, "
+            f"is_checkable={self.is_checkable})"
+        )
 
 
-def name_keys(name: PersonName, date_of_birth: date | None) -> frozenset[str]:
-    """Every key of one name (see the module docstring); empty without a date of birth."""
-    full = full_name_key(name, date_of_birth)
-    if full is None or date_of_birth is None:
-        return frozenset()
-    keys = {full}
-    given = name_tokens(name.given_name)
-    family = name_tokens(name.family_name)
-    if given and family:
-        firsts = {*given, *name_tokens(name.middle_name), "".join(given)}
-        families = {*family, "".join(family)}
-        for first in firsts:
-            for last in families:
-                keys.add(_name_key(sorted((first, last)), date_of_birth))
-    return frozenset(keys)
-
-
-def collect_identity_keys(
-    identity: Identity,
-) -> tuple[frozenset[str], tuple[InvalidIdentifier, ...]]:
-    """Keys of every identifier that normalizes, and the problems of those that do not.
-
-    The caller still refuses an identity with problems, but the keys of its
-    valid identifiers let it say in the audit whether the refused event was
-    about a protected person.
-    """
-    keys: set[str] = set()
-    problems: list[InvalidIdentifier] = []
-    for raw in identity.a_numbers:
-        try:
-            a_number = canonical_a_number(raw)
-        except InvalidIdentifier as problem:
-            problems.append(problem)
-            continue
-        if a_number is not None:
-            keys.add(A_NUMBER_PREFIX + a_number)
-    for prefix, values in _document_numbers(identity):
-        for raw in values:
-            number = canonical_document_number(raw)
-            if number is not None:
-                keys.add(prefix + number)
-    for name in identity.names:
-        keys.update(name_keys(name, identity.date_of_birth))
-    return frozenset(keys), tuple(problems)
-
-
-def identity_keys(identity: Identity) -> frozenset[str]:
-    """Every key of the identity.
+def registry_keys(identity: Identity) -> KeySet:
+    """Every key a registry entry files under (see the module table).
 
     Raises:
-        InvalidIdentifier: an identifier is present but does not normalize; a
+        InvalidIdentifier: an identifier is present but cannot be read; a
             partial key set would silently miss what it stands for.
+        IdentityTooLarge: the entry exceeds a cap.
     """
-    keys, problems = collect_identity_keys(identity)
+    readings, problems = _readings(identity)
     if problems:
         raise problems[0]
-    return keys
-
-
-def _document_numbers(identity: Identity) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    return ((FBI_PREFIX, identity.fbi_numbers), (FINS_PREFIX, identity.fins_numbers))
-
-
-def strongest_key(identity: Identity) -> str | None:
-    """The one key that best names the person, for a stable public reference.
-
-    Order: first valid A-number, FBI number, FINS number, then the primary
-    name's all-tokens key. None when the identity has none of these.
-    """
-    for raw in identity.a_numbers:
-        try:
-            a_number = canonical_a_number(raw)
-        except InvalidIdentifier:
+    strong: set[str] = set()
+    weak: set[str] = set()
+    for _, reading in readings:
+        _add_number_keys(reading, strong, weak)
+    birth = usable_birth_date(identity.date_of_birth)
+    for form in _all_forms(identity):
+        core = _core_payloads(form)
+        weak.update(UNDATED_PREFIX + payload for payload in core)
+        if birth is None:
+            weak.update(REGISTRY_UNDATED_PREFIX + payload for payload in core)
             continue
-        if a_number is not None:
-            return A_NUMBER_PREFIX + a_number
-    for prefix, values in _document_numbers(identity):
-        for raw in values:
-            number = canonical_document_number(raw)
-            if number is not None:
-                return prefix + number
-    if identity.names:
-        return full_name_key(identity.names[0], identity.date_of_birth)
-    return None
+        if birth.may_be_year_only:
+            weak.update(_dated(REGISTRY_YEAR_PREFIX, core, str(birth.value.year)))
+        date_key = birth.key
+        strong.update(_dated(NAME_PREFIX, core, date_key))
+        weak.update(_dated(NAME_PREFIX, _joined_pairs(form.weak_pairs), date_key))
+        weak.update(_dated(PHONETIC_PREFIX, _phonetic_payloads(form.strong_pairs), date_key))
+        weak.update(_dated(INITIAL_PREFIX, _initial_payloads(form), date_key))
+        if form.is_part_missing:
+            weak.update(_dated(REGISTRY_TOKEN_PREFIX, form.tokens, date_key))
+    return _bounded(strong, weak)
+
+
+def subject_keys(identity: Identity) -> SubjectKeys:
+    """The probes of a custody event's subject, and what else the decision needs of it.
+
+    Never raises for an unreadable identifier (it is reported in
+    ``problems``, so that the audit can still say whether the refused event
+    matched a protected person).
+
+    Raises:
+        IdentityTooLarge: the subject exceeds a cap.
+    """
+    readings, problems = _readings(identity)
+    strong: set[str] = set()
+    weak: set[str] = set()
+    a_number: str | None = None
+    for field_kind, reading in readings:
+        _add_number_keys(reading, strong, weak)
+        is_a_number = field_kind is reading.kind is IdentifierKind.A_NUMBER
+        if is_a_number and not reading.is_ambiguous and a_number is None:
+            a_number = reading.canonical
+    birth = usable_birth_date(identity.date_of_birth)
+    forms = _all_forms(identity)
+    for form in forms:
+        _add_name_probes(form, birth, strong, weak)
+    return SubjectKeys(
+        probes=_bounded(strong, weak),
+        problems=problems,
+        reference_key=_reference_key(readings, identity, birth),
+        a_number=a_number,
+        is_checkable=bool(readings) or (birth is not None and bool(forms)),
+    )
+
+
+def _add_number_keys(reading: IdentifierReading, strong: set[str], weak: set[str]) -> None:
+    """Every reading of a number is a strong key: an ambiguous value protects (and is
+    checked against) each number it may be."""
+    strong.update(f"{reading.kind.value}:{canonical}" for canonical in reading.canonicals)
+    weak.update(LOOSE_NUMBER_PREFIX + loose for loose in reading.loose_forms)
+
+
+def _add_name_probes(
+    form: NameForm, birth: BirthDate | None, strong: set[str], weak: set[str]
+) -> None:
+    core = _core_payloads(form)
+    weak.update(REGISTRY_UNDATED_PREFIX + payload for payload in core)
+    if birth is None or birth.may_be_year_only:
+        weak.update(UNDATED_PREFIX + payload for payload in core)
+    if birth is None:
+        return
+    weak.update(_dated(REGISTRY_YEAR_PREFIX, core, str(birth.value.year)))
+    date_key = birth.key
+    strong.update(_dated(NAME_PREFIX, core, date_key))
+    weak.update(_dated(NAME_PREFIX, _joined_pairs(form.weak_pairs), date_key))
+    phonetic = _phonetic_payloads(form.strong_pairs | form.weak_pairs)
+    weak.update(_dated(PHONETIC_PREFIX, phonetic, date_key))
+    for other_date in nearby_readings(birth):
+        # A slipped date, alone or with a spelling that sounds the same.
+        weak.update(_dated(NAME_PREFIX, core, other_date))
+        weak.update(_dated(PHONETIC_PREFIX, phonetic, other_date))
+    weak.update(_dated(INITIAL_PREFIX, _initial_payloads(form), date_key))
+    weak.update(_dated(REGISTRY_TOKEN_PREFIX, form.tokens, date_key))
+    if form.is_part_missing:
+        weak.update(_dated(INITIAL_PREFIX, _any_initial_payloads(form), date_key))
+
+
+def _readings(
+    identity: Identity,
+) -> tuple[list[tuple[IdentifierKind, IdentifierReading]], tuple[InvalidIdentifier, ...]]:
+    readings: list[tuple[IdentifierKind, IdentifierReading]] = []
+    problems: list[InvalidIdentifier] = []
+    for field_kind, values in (
+        (IdentifierKind.A_NUMBER, identity.a_numbers),
+        (IdentifierKind.FBI, identity.fbi_numbers),
+        (IdentifierKind.FINS, identity.fins_numbers),
+    ):
+        if len(values) > MAX_IDENTIFIERS:
+            raise IdentityTooLarge(field_kind.field, f"more than {MAX_IDENTIFIERS} values")
+        for value in values:
+            _check_length(value, field_kind.field)
+            try:
+                reading = read_identifier(value, field_kind)
+            except InvalidIdentifier as problem:
+                problems.append(problem)
+                continue
+            if reading is not None:
+                readings.append((field_kind, reading))
+    return readings, tuple(problems)
+
+
+def _all_forms(identity: Identity) -> list[NameForm]:
+    if len(identity.names) > MAX_NAMES:
+        raise IdentityTooLarge("names", f"more than {MAX_NAMES} names")
+    forms: dict[NameForm, None] = {}
+    for name in identity.names:
+        for part in (name.given_name, name.middle_name, name.family_name):
+            _check_length(part, "name")
+        for form in name_forms(name):
+            forms.setdefault(form, None)
+    return list(forms)
+
+
+def _check_length(value: str | None, field: str) -> None:
+    if value is not None and len(value) > MAX_FIELD_CHARS:
+        raise IdentityTooLarge(field, f"longer than {MAX_FIELD_CHARS} characters")
+
+
+def _core_payloads(form: NameForm) -> set[str]:
+    """The whole name and its strong pairs, as key payloads without a date."""
+    payloads = _joined_pairs(form.strong_pairs)
+    if form.full:
+        payloads.add(" ".join(form.full))
+    return payloads
+
+
+def _joined_pairs(pairs: Iterable[tuple[str, str]]) -> set[str]:
+    return {f"{first} {second}" for first, second in pairs}
+
+
+def _phonetic_payloads(pairs: Iterable[tuple[str, str]]) -> set[str]:
+    """Sound-alike codes of token pairs. The registry codes its strong pairs; an event
+    also codes its variant pairs (a peeled particle), which costs no registry memory."""
+    payloads: set[str] = set()
+    for first, second in pairs:
+        codes = (phonetic_code(first), phonetic_code(second))
+        if codes[0] is not None and codes[1] is not None:
+            payloads.add(" ".join(sorted(codes)))  # type: ignore[arg-type]
+    return payloads
+
+
+def _initial_payloads(form: NameForm) -> set[str]:
+    """Each strong pair with either token cut to its initial: a typo elsewhere still meets."""
+    payloads: set[str] = set()
+    for first, second in form.strong_pairs:
+        payloads.add(f"{first[0]}~{second}")
+        payloads.add(f"{second[0]}~{first}")
+    return payloads
+
+
+def _any_initial_payloads(form: NameForm) -> set[str]:
+    """``ini:`` payloads for a name with a part missing: each token beside every initial."""
+    return {f"{initial}~{token}" for token in form.tokens for initial in _INITIALS}
+
+
+_INITIALS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _dated(prefix: str, payloads: Iterable[str], date_key: str) -> Iterator[str]:
+    return (f"{prefix}{payload}|{date_key}" for payload in payloads)
+
+
+def _bounded(strong: set[str], weak: set[str]) -> KeySet:
+    weak -= strong
+    if len(strong) + len(weak) > MAX_KEYS:
+        raise IdentityTooLarge("identity", f"more than {MAX_KEYS} keys")
+    return KeySet(frozenset(strong), frozenset(weak))
+
+
+def _reference_key(
+    readings: list[tuple[IdentifierKind, IdentifierReading]],
+    identity: Identity,
+    birth: BirthDate | None,
+) -> str | None:
+    """First A-number, else FBI, else FINS number, else the primary name with its date."""
+    for kind in IdentifierKind:
+        for _, reading in readings:
+            if reading.kind is kind:
+                return f"{kind.value}:{reading.canonical}"
+    if birth is None or not identity.names:
+        return None
+    primary = next(islice(name_forms(identity.names[0]), 1), None)
+    if primary is None or not primary.full:
+        return None
+    return f"{NAME_PREFIX}{' '.join(primary.full)}|{birth.key}"

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from guard.identity.blind import Blinder
+
 
 class ProtectionBasis(StrEnum):
     """Why § 1367 protects the person. Policy may treat bases differently."""
@@ -27,21 +29,38 @@ class ProtectionStatus(StrEnum):
 BlindedKey = bytes
 """HMAC-SHA256 (32 bytes) of one normalized identifier key."""
 
+RECORD_REFERENCE_PREFIX = "record:"
+
+
+def record_reference(blinder: Blinder, operator_record_id: str) -> str:
+    """The keyed reference that stands for an operator's record id everywhere outside the CLI.
+
+    Operators choose record ids, and some type an A-number or a name into
+    one. The id therefore never leaves the operator's command: the registry
+    topic's key, the record itself, the audit trail and every log line carry
+    this HMAC (hex) instead, made under the registry blinding key with its
+    own prefix so it can never equal an identifier's digest. ``guard registry
+    revoke`` and ``guard registry ref`` turn an operator's id into it.
+    """
+    return blinder.blind(RECORD_REFERENCE_PREFIX + operator_record_id).hex()
+
 
 @dataclass(frozen=True, slots=True)
 class ProtectionRecord:
-    """One registry entry, as carried on the registry topic (keyed by record_id)."""
+    """One registry entry, as carried on the registry topic (keyed by ``record_ref``)."""
 
-    record_id: str
-    """Opaque id; the Kafka key. Not an identifier of the person."""
+    record_ref: str
+    """Keyed reference of the operator's record id (:func:`record_reference`); the Kafka key."""
     basis: ProtectionBasis
     status: ProtectionStatus
     created_at: datetime
     updated_at: datetime
     blinding_key_id: str
-    """Which blinding key produced ``blinded_keys``."""
+    """Which blinding key produced the keys."""
     blinded_keys: frozenset[BlindedKey]
-    """Digests of every normalized identifier key of the person."""
+    """Digests of the person's strong keys: canonical identifiers, names with a date of birth."""
+    weak_keys: frozenset[BlindedKey] = frozenset()
+    """Digests of the weak keys: a match on these alone holds an event for review."""
 
     @property
     def is_active(self) -> bool:
@@ -52,5 +71,7 @@ class ProtectionRecord:
 class Match:
     """An active registry record that shares at least one blinded key with an event."""
 
-    record_id: str
+    record_ref: str
     basis: ProtectionBasis
+    is_strong: bool = True
+    """True when a strong key of the event met a strong key of the record."""

@@ -349,8 +349,8 @@ class RegistryReader:
             record = self._decode(value)
         except Exception as exc:
             raise _Unapplicable(f"undecodable: {type(exc).__name__}") from None
-        if record.record_id != record_id:
-            raise _Unapplicable("record_id does not match the message key")
+        if record.record_ref != record_id:
+            raise _Unapplicable("record_ref does not match the message key")
         if record.blinding_key_id != self._blinding_key_id:
             raise _Unapplicable("blinded under another blinding key id")
         return record_id, record

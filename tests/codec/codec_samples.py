@@ -66,13 +66,14 @@ def custody_event() -> dict[str, Any]:
 
 def protection_record() -> ProtectionRecord:
     return ProtectionRecord(
-        record_id="REG-0001",
+        record_ref="5e" * 32,
         basis=ProtectionBasis.U_VISA,
         status=ProtectionStatus.ACTIVE,
         created_at=NOW,
         updated_at=NOW,
         blinding_key_id="blind-2024-01",
         blinded_keys=frozenset({bytes([i]) * 32 for i in range(3)}),
+        weak_keys=frozenset({bytes([i]) * 32 for i in range(3, 5)}),
     )
 
 
@@ -99,15 +100,37 @@ def guard_decision() -> dict[str, Any]:
         "input_topic": "custody.status.v1",
         "input_partition": 3,
         "input_offset": 2**40,
-        "event_id": "evt-1",
+        "event_ref": "e1" * 32,
+        "stage": "DECIDED",
         "decision": "DROP",
-        "reason": "REGISTRY_MATCH",
+        "reason": "protected",
+        "match_strength": "STRONG",
         "bases": ["U_VISA"],
-        "matched_record_ids": ["REG-0001"],
+        "matched_record_refs": ["5e" * 32],
         "blinded_keys": [b"\x07" * 32],
+        "weak_keys": [b"\x08" * 32],
         "policy_version": "2024.1",
         "registry_offsets": {"0": 17, "1": 0},
         "decided_at": NOW,
+        "actor": None,
+    }
+
+
+def held_event() -> dict[str, Any]:
+    return {
+        "input_topic": "custody.status.v1",
+        "input_partition": 1,
+        "input_offset": 99,
+        "event_ref": "e1" * 32,
+        "held_at": NOW,
+        "reason": "weak_match",
+        "match_strength": "WEAK",
+        "bases": ["T_VISA"],
+        "matched_record_refs": ["5e" * 32],
+        "policy_version": "2024.1",
+        "registry_offsets": {"0": 17},
+        "event": b"raw custody bytes",
+        "event_size": 17,
     }
 
 

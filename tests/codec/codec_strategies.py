@@ -1,4 +1,4 @@
-"""Hypothesis strategies for records of the four schemas."""
+"""Hypothesis strategies for records of every schema."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-CUSTODY_STATUSES = (
-    "IN_CUSTODY", "TRANSFERRED", "RELEASED", "REMOVED", "ESCAPED", "DECEASED", "UNKNOWN",
-)
+from guard.decision.event import CUSTODY_STATUSES
 
 # Avro timestamp-millis keeps milliseconds: generate exactly what can round-trip.
 timestamps = st.datetimes(timezones=st.just(UTC)).map(
@@ -54,7 +52,7 @@ custody_events = _record(
 blinded_keys = st.binary(min_size=32, max_size=32)
 
 protection_records = _record(
-    record_id=texts,
+    record_ref=texts,
     basis=st.sampled_from(
         ["VAWA_SELF_PETITION", "T_VISA", "U_VISA", "BATTERED_SPOUSE_OR_CHILD", "OTHER_1367"]
     ),
@@ -63,6 +61,7 @@ protection_records = _record(
     updated_at=timestamps,
     blinding_key_id=texts,
     blinded_keys=st.lists(blinded_keys, max_size=5),
+    weak_keys=st.lists(blinded_keys, max_size=5),
 )
 
 public_notices = _record(
@@ -87,14 +86,34 @@ guard_decisions = _record(
     input_topic=texts,
     input_partition=st.integers(min_value=-(2**31), max_value=2**31 - 1),
     input_offset=longs,
-    event_id=optional_texts,
-    decision=st.sampled_from(["PUBLISH", "DROP", "REDACT", "REJECT"]),
+    event_ref=optional_texts,
+    stage=st.sampled_from(["DECIDED", "REVIEWED"]),
+    decision=st.sampled_from(["PUBLISH", "DROP", "REDACT", "REJECT", "HOLD"]),
     reason=texts,
+    match_strength=st.sampled_from(["NONE", "WEAK", "STRONG"]),
     bases=st.lists(texts, max_size=3),
-    matched_record_ids=st.lists(texts, max_size=3),
+    matched_record_refs=st.lists(texts, max_size=3),
     blinded_keys=st.lists(blinded_keys, max_size=3),
+    weak_keys=st.lists(blinded_keys, max_size=3),
     policy_version=texts,
     registry_offsets=st.dictionaries(texts, longs, max_size=4),
     decided_at=timestamps,
+    actor=optional_texts,
+)
+
+held_events = _record(
+    input_topic=texts,
+    input_partition=st.integers(min_value=-(2**31), max_value=2**31 - 1),
+    input_offset=longs,
+    event_ref=optional_texts,
+    held_at=timestamps,
+    reason=texts,
+    match_strength=st.sampled_from(["NONE", "WEAK", "STRONG"]),
+    bases=st.lists(texts, max_size=3),
+    matched_record_refs=st.lists(texts, max_size=3),
+    policy_version=texts,
+    registry_offsets=st.dictionaries(texts, longs, max_size=4),
+    event=st.none() | st.binary(max_size=64),
+    event_size=st.integers(min_value=0, max_value=2**31 - 1),
 )
 

@@ -14,21 +14,34 @@ import avro.errors
 import avro.io
 import avro.schema
 import pytest
-from codec_samples import custody_event, guard_decision, protection_record, public_notice
-from codec_strategies import custody_events, guard_decisions, protection_records, public_notices
+from codec_samples import (
+    custody_event,
+    guard_decision,
+    held_event,
+    protection_record,
+    public_notice,
+)
+from codec_strategies import (
+    custody_events,
+    guard_decisions,
+    held_events,
+    protection_records,
+    public_notices,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from guard.codec.avro import codec_for
 from guard.codec.errors import DecodeError
-from guard.codec.jsonlines import protection_record_to_avro
 from guard.codec.schemas import SchemaName, load_schema
+from guard.registry.records import protection_record_to_avro
 
 STRATEGIES: dict[SchemaName, st.SearchStrategy[dict[str, Any]]] = {
     SchemaName.CUSTODY_EVENT: custody_events,
     SchemaName.PROTECTION_RECORD: protection_records,
     SchemaName.PUBLIC_NOTICE: public_notices,
     SchemaName.GUARD_DECISION: guard_decisions,
+    SchemaName.HELD_EVENT: held_events,
 }
 
 
@@ -56,6 +69,7 @@ def samples() -> list[tuple[SchemaName, dict[str, Any]]]:
         (SchemaName.PROTECTION_RECORD, protection_record_to_avro(protection_record())),
         (SchemaName.PUBLIC_NOTICE, public_notice()),
         (SchemaName.GUARD_DECISION, guard_decision()),
+        (SchemaName.HELD_EVENT, held_event()),
     ]
 
 
@@ -83,7 +97,7 @@ def test_generated_records_are_byte_identical(name: SchemaName, data: st.DataObj
 
 def test_both_refuse_a_negative_enum_index() -> None:
     """The official reader refuses what fastavro alone would read as REVOKED."""
-    record = protection_record_to_avro(protection_record()) | {"record_id": "r1"}
+    record = protection_record_to_avro(protection_record()) | {"record_ref": "r1"}
     data = codec_for(SchemaName.PROTECTION_RECORD).encode(record)
     forged = data[:4] + b"\x01" + data[5:]  # status index -1
     with pytest.raises(avro.errors.AvroException):

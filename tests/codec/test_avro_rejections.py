@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 
 from guard.codec.avro import codec_for
 from guard.codec.errors import DecodeError, EncodeError
-from guard.codec.jsonlines import protection_record_to_avro
 from guard.codec.schemas import SchemaName, load_schema
+from guard.registry.records import protection_record_to_avro
 
 CUSTODY = codec_for(SchemaName.CUSTODY_EVENT)
 REGISTRY = codec_for(SchemaName.PROTECTION_RECORD)
@@ -48,7 +48,7 @@ def zigzag(value: int) -> bytes:
 def registry_bytes() -> bytes:
     """A registry record whose first bytes are known: 04 'r1' <basis> <status> ..."""
     record = protection_record_to_avro(protection_record())
-    record["record_id"] = "r1"
+    record["record_ref"] = "r1"
     record["status"] = "ACTIVE"
     data = REGISTRY.encode(record)
     assert data[:5] == b"\x04r1" + zigzag(2) + zigzag(0)  # U_VISA is symbol 2
@@ -184,10 +184,10 @@ def test_non_utf8_string_is_refused() -> None:
 def test_array_split_into_blocks_is_refused_though_valid_avro() -> None:
     """A known limit of the canonical-encoding check, pinned so it is not forgotten."""
     record = protection_record_to_avro(protection_record())
-    record["blinded_keys"] = []
-    empty = REGISTRY.encode(record)
+    record["blinded_keys"] = record["weak_keys"] = []
+    empty = REGISTRY.encode(record)  # ends with the two empty arrays: 00 00
     first, second = b"\x01" * 32, b"\x02" * 32
-    two_blocks = empty[:-1] + zigzag(1) + first + zigzag(1) + second + b"\x00"
+    two_blocks = empty[:-2] + zigzag(1) + first + zigzag(1) + second + b"\x00\x00"
     assert fastavro_alone(SchemaName.PROTECTION_RECORD, two_blocks)["blinded_keys"] == [
         first,
         second,

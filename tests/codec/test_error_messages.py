@@ -37,13 +37,12 @@ from guard.codec.errors import CodecError, DecodeError, EncodeError, JsonInputEr
 from guard.codec.jsonlines import (
     custody_event_from_json,
     iter_json_lines,
-    protection_record_from_avro,
-    protection_record_to_avro,
     registry_entry_from_json,
     to_json_line,
 )
 from guard.codec.schemas import SchemaName, load_schema
 from guard.identity.model import Identity, PersonName
+from guard.registry.records import protection_record_from_avro, protection_record_to_avro
 
 CUSTODY = codec_for(SchemaName.CUSTODY_EVENT)
 PLANTED_EVENT_BYTES = CUSTODY.encode(custody_event())
@@ -220,7 +219,7 @@ def test_stdlib_timestamp_parser_quotes_the_value_but_the_codec_does_not() -> No
         {"names": [PLANTED_FAMILY_NAME]},
         {"date_of_birth": "14/03/1985"},
         {"date_of_birth": "1985-03-32"},
-        {"a_numbers": [], "fbi_numbers": [], "date_of_birth": None},
+        {"a_numbers": [], "fbi_numbers": [], "fins_numbers": [], "names": []},
         {"a_numbers": [], "fbi_numbers": [], "names": []},
     ],
 )
@@ -268,7 +267,8 @@ def test_undecodable_line_carries_no_plaintext() -> None:
     [
         ("basis", PLANTED_FAMILY_NAME),
         ("status", PLANTED_A_NUMBER),
-        ("record_id", 1985),
+        ("record_ref", 1985),
+        ("weak_keys", [PLANTED_A_NUMBER.encode()]),
         ("created_at", PLANTED_DOB.isoformat()),
         ("blinded_keys", [PLANTED_A_NUMBER.encode()]),
     ],

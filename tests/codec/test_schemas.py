@@ -66,10 +66,36 @@ def test_checked_fields_cover_timestamps_and_integers_at_any_depth() -> None:
         (("registry_offsets", "*"), ValueKind.LONG),
         (("decided_at",), ValueKind.TIMESTAMP),
     }
+    assert checked(SchemaName.HELD_EVENT) == {
+        (("input_partition",), ValueKind.INT),
+        (("input_offset",), ValueKind.LONG),
+        (("registry_offsets", "*"), ValueKind.LONG),
+        (("held_at",), ValueKind.TIMESTAMP),
+        (("event_size",), ValueKind.INT),
+    }
     assert checked(SchemaName.PROTECTION_RECORD) == {
         (("created_at",), ValueKind.TIMESTAMP),
         (("updated_at",), ValueKind.TIMESTAMP),
     }
+
+
+def test_the_custody_status_list_matches_both_schemas() -> None:
+    """One list in the code (guard.decision.event); both schemas must agree with it."""
+    from guard.decision.event import CUSTODY_STATUSES
+
+    custody = load_schema(SchemaName.CUSTODY_EVENT).raw
+    public = load_schema(SchemaName.PUBLIC_NOTICE).raw
+    assert _symbols(custody, "CustodyStatus") == list(CUSTODY_STATUSES)
+    assert _symbols(public, "PublicCustodyStatus") == list(CUSTODY_STATUSES)
+
+
+def test_decision_and_match_strength_enums_match_the_audit_schema() -> None:
+    from guard.decision.verdict import MatchStrength
+    from guard.policy.model import Decision
+
+    raw = load_schema(SchemaName.GUARD_DECISION).raw
+    assert _symbols(raw, "Decision") == [member.value for member in Decision]
+    assert _symbols(raw, "MatchStrength") == [member.value for member in MatchStrength]
 
 
 def test_registry_model_enums_match_the_schema() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from guard.decision.engine import DecisionEngine
 from guard.identity.blind import Blinder
-from guard.identity.keys import identity_keys
+from guard.identity.keys import registry_keys
 from guard.identity.model import Identity
 from guard.policy.model import Policy, default_policy
 from guard.registry.index import RegistryIndex
@@ -63,22 +63,24 @@ def custody_event(
 
 
 def protection_record(
-    record_id: str,
+    record_ref: str,
     identity: Identity,
     *,
     basis: ProtectionBasis = ProtectionBasis.U_VISA,
     status: ProtectionStatus = ProtectionStatus.ACTIVE,
     blinder: Blinder = REGISTRY_BLINDER,
 ) -> ProtectionRecord:
-    """What ``guard registry import`` would write for this identity."""
+    """What ``guard registry import`` would write for this identity (``record_ref`` as given)."""
+    keys = registry_keys(identity)
     return ProtectionRecord(
-        record_id=record_id,
+        record_ref=record_ref,
         basis=basis,
         status=status,
         created_at=OCCURRED_AT,
         updated_at=OCCURRED_AT,
         blinding_key_id=blinder.key_id,
-        blinded_keys=blinder.blind_all(identity_keys(identity)),
+        blinded_keys=blinder.blind_all(keys.strong),
+        weak_keys=blinder.blind_all(keys.weak),
     )
 
 

@@ -17,6 +17,7 @@ from decision_builders import (
 )
 
 from guard.decision.engine import DecisionEngine, Reason, Verdict
+from guard.decision.verdict import MatchStrength
 from guard.identity.blind import Blinder
 from guard.identity.errors import KeyMaterialError
 from guard.identity.model import Identity, PersonName
@@ -72,6 +73,7 @@ def test_protected_person_is_dropped(event: dict[str, Any]) -> None:
     assert verdict.decision is Decision.DROP
     assert verdict.reason is Reason.PROTECTED
     assert verdict.matches == (Match("rec-jose", ProtectionBasis.U_VISA),)
+    assert verdict.match_strength is MatchStrength.STRONG
     assert verdict.notice is None and verdict.notice_key is None
     assert verdict.policy_version == "default-drop-all"
     assert verdict.event_id == "evt-1"
@@ -79,31 +81,66 @@ def test_protected_person_is_dropped(event: dict[str, Any]) -> None:
 
 def test_name_with_another_date_of_birth_is_published() -> None:
     event = custody_event(given_name="José", family_name="García López",
-                          date_of_birth=date(1980, 2, 4))
+                          date_of_birth=date(1983, 7, 19))
     assert decide(event).decision is Decision.PUBLISH
 
 
+@pytest.mark.parametrize(
+    "event",
+    [
+        custody_event(given_name="José", family_name="García", date_of_birth=date(1980, 2, 4)),
+        custody_event(given_name="José", family_name="García", date_of_birth=date(1980, 3, 2)),
+        custody_event(given_name="Jose", family_name="Garsia", date_of_birth=DOB),
+        custody_event(given_name="José", family_name="García López"),
+        custody_event(given_name="FNU", family_name="García", date_of_birth=DOB,
+                      a_number="A-555-666-777"),
+    ],
+    ids=["one-day-off", "day-month-swapped", "sound-alike", "no-date", "given-unknown"],
+)
+def test_weak_evidence_only_is_held(event: dict[str, Any]) -> None:
+    if event["subject"]["date_of_birth"] is None:
+        event["subject"]["a_number"] = "A-555-666-777"  # checkable by its number
+    verdict = decide(event)
+    assert verdict.decision is Decision.HOLD
+    assert verdict.reason is Reason.WEAK_MATCH
+    assert verdict.match_strength is MatchStrength.WEAK
+    assert verdict.matched_record_refs == ("rec-jose",)
+    assert verdict.notice is None
+
+
+def test_a_policy_may_drop_weak_matches_instead_of_holding_them() -> None:
+    policy = Policy("no-reviewers", {}, weak_match=Decision.DROP)
+    verdict = decide(custody_event(given_name="Jose", family_name="Garsia", date_of_birth=DOB),
+                     policy)  # fmt: skip
+    assert (verdict.decision, verdict.reason) == (Decision.DROP, Reason.WEAK_MATCH)
+
+
 def test_unprotected_person_is_published_with_a_notice() -> None:
-    verdict = decide(custody_event(a_number="111111111", given_name="Ana", family_name="Ruiz"))
+    verdict = decide(custody_event(a_number="A-222-333-444", given_name="Ana", family_name="Ruiz"))
     assert verdict.decision is Decision.PUBLISH
     assert verdict.reason is Reason.NO_MATCH
     assert verdict.matches == ()
+    assert verdict.match_strength is MatchStrength.NONE
     assert verdict.notice is not None
-    assert verdict.notice["a_number"] == "111111111"
+    assert verdict.notice["a_number"] == "222333444"
     assert verdict.notice["given_name"] == "Ana"
     assert verdict.notice_key == verdict.notice["subject_ref"].encode("ascii")
-    assert verdict.notice["subject_ref"] == SUBJECT_REF_BLINDER.blind("a:111111111").hex()
+    assert verdict.notice["subject_ref"] == SUBJECT_REF_BLINDER.blind("a:222333444").hex()
+    assert verdict.notice["notice_id"] == SUBJECT_REF_BLINDER.blind("notice:evt-1").hex()
 
 
 def test_blinded_keys_are_the_sorted_registry_blindings() -> None:
-    event = custody_event(a_number="111111111", fbi_number="X1", given_name="Ana",
+    event = custody_event(a_number="222333444", fbi_number="X1", given_name="Ana",
                           family_name="Ruiz", date_of_birth=DOB)
     verdict = decide(event)
     expected = sorted(
         REGISTRY_BLINDER.blind(key)
-        for key in ("a:111111111", "fbi:X1", "name:ana ruiz|1980-02-03")
+        for key in ("a:222333444", "fbi:X1", "name:ana ruiz|1980-02-03")
     )
-    assert list(verdict.blinded_keys) == expected
+    assert list(verdict.strong_keys) == expected
+    assert list(verdict.weak_keys) == sorted(verdict.weak_keys)
+    assert REGISTRY_BLINDER.blind("ru:ana ruiz") in verdict.weak_keys
+    assert not set(verdict.strong_keys) & set(verdict.weak_keys)
 
 
 def test_redact_policy_gives_a_redacted_notice() -> None:
@@ -126,7 +163,7 @@ def test_drop_basis_beats_redact_basis_across_records() -> None:
     verdict = engine_for(index, REDACT_U_VISA).decide(custody_event(a_number="012345678"))
     assert verdict.decision is Decision.DROP
     assert verdict.bases == ("T_VISA", "U_VISA")
-    assert verdict.matched_record_ids == ("rec-dup", "rec-jose")
+    assert verdict.matched_record_refs == ("rec-dup", "rec-jose")
 
 
 def test_revoked_protection_publishes_again() -> None:
@@ -146,7 +183,7 @@ def test_invalid_a_number_is_rejected_but_still_checked(a_number: str) -> None:
     assert verdict.decision is Decision.REJECT
     assert verdict.reason is Reason.INVALID_A_NUMBER
     assert verdict.invalid_field == "a_number"
-    assert verdict.matched_record_ids == ("rec-jose",)  # the audit still sees who it was
+    assert verdict.matched_record_refs == ("rec-jose",)  # the audit still sees who it was
     assert verdict.notice is None
 
 
@@ -154,7 +191,7 @@ def test_event_without_any_checkable_identifier_is_rejected() -> None:
     verdict = decide(custody_event(a_number="A-", given_name="Ana", family_name="Ruiz"))
     assert verdict.decision is Decision.REJECT
     assert verdict.reason is Reason.NO_CHECKABLE_IDENTIFIER
-    assert verdict.blinded_keys == ()
+    assert verdict.strong_keys == ()
 
 
 def _without(event: dict[str, Any], *path: str) -> dict[str, Any]:
@@ -212,11 +249,13 @@ def test_malformed_custody_of_a_protected_person_keeps_the_match() -> None:
     event = _with(custody_event(a_number="012345678"), "BAD", "custody", "status")
     verdict = decide(event)
     assert verdict.reason is Reason.INVALID_EVENT
-    assert verdict.matched_record_ids == ("rec-jose",)
+    assert verdict.matched_record_refs == ("rec-jose",)
 
 
 class _BrokenIndex(RegistryIndex):
-    def match(self, keys: Iterable[bytes]) -> tuple[Match, ...]:
+    def match_graded(
+        self, strong_probes: Iterable[bytes], weak_probes: Iterable[bytes]
+    ) -> tuple[Match, ...]:
         raise LookupError("broken for a test")
 
 
@@ -240,12 +279,14 @@ def test_engine_refuses_one_secret_for_both_jobs() -> None:
 
 def test_verdict_vocabulary_is_fixed() -> None:
     assert {reason.value for reason in Reason} == {
-        "no_match", "protected", "protected_redact_allowed", "invalid_a_number",
-        "invalid_identifier", "invalid_event", "no_checkable_identifier", "internal_error",
+        "no_match", "protected", "protected_redact_allowed", "weak_match", "invalid_a_number",
+        "invalid_identifier", "invalid_event", "no_checkable_identifier", "identity_too_large",
+        "internal_error", "undecodable", "empty_value", "notice_unencodable", "review_released",
+        "review_confirmed", "review_now_protected",
     }
 
 
 def test_decision_time_fields_pass_through() -> None:
-    verdict = decide(custody_event(a_number="111111111"))
+    verdict = decide(custody_event(a_number="222333444"))
     assert verdict.notice is not None
     assert verdict.notice["occurred_at"] == datetime(2026, 3, 4, 5, 6, 7, 890000, tzinfo=UTC)

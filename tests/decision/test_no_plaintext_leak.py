@@ -14,10 +14,10 @@ from guard.decision.engine import Verdict
 from guard.decision.errors import InvalidEvent
 from guard.decision.subject import subject_identity
 from guard.identity.blind import load_secret
-from guard.identity.errors import InvalidIdentifier, KeyMaterialError
-from guard.identity.keys import identity_keys
+from guard.identity.errors import IdentityTooLarge, InvalidIdentifier, KeyMaterialError
+from guard.identity.keys import registry_keys
 from guard.identity.model import Identity, PersonName
-from guard.identity.normalize import canonical_a_number
+from guard.identity.numbers import canonical_a_number
 from guard.policy.model import Decision, Policy
 from guard.registry.index import RegistryIndex
 from guard.registry.model import Match, ProtectionBasis
@@ -29,10 +29,12 @@ FBI, FINS = "FBI7Q4XZ9", "FINS3K8W2"
 DOB = date(1977, 7, 17)
 COUNTRY = "Ruritania"
 NOTES = "SECRET-NOTE shelter at Elm Street"
+EVENT_ID = "EARM-A987654321-Xanthopoulos"
+"""Upstream ids can embed identifiers: the id itself must never leave either."""
 
 PLANTED = (
     "987654321", "987-654-321", A_NUMBER, GIVEN, MIDDLE, FAMILY, *ALIAS, FBI, FINS,
-    "1977-07-17", "1977, 7, 17", COUNTRY, NOTES, "SECRET-NOTE", "shelter",
+    "1977-07-17", "1977, 7, 17", COUNTRY, NOTES, "SECRET-NOTE", "shelter", EVENT_ID,
 )
 
 PERSON = Identity(
@@ -43,7 +45,7 @@ PERSON = Identity(
 
 def planted_event(**changes: Any) -> dict[str, Any]:
     event = custody_event(
-        a_number=A_NUMBER, fbi_number=FBI, fins_number=FINS, given_name=GIVEN,
+        event_id=EVENT_ID, a_number=A_NUMBER, fbi_number=FBI, fins_number=FINS, given_name=GIVEN,
         middle_name=MIDDLE, family_name=FAMILY, aliases=(ALIAS,), date_of_birth=DOB,
         country_of_birth=COUNTRY, case_notes=NOTES,
     )
@@ -72,7 +74,9 @@ def registry(*, registered: bool) -> RegistryIndex:
 class _LeakyIndex(RegistryIndex):
     """Fails with a message quoting an identifier, as careless code might."""
 
-    def match(self, keys: Iterable[bytes]) -> tuple[Match, ...]:
+    def match_graded(
+        self, strong_probes: Iterable[bytes], weak_probes: Iterable[bytes]
+    ) -> tuple[Match, ...]:
         raise ValueError(f"no match for {A_NUMBER} {GIVEN} {FAMILY} born {DOB}")
 
 
@@ -83,6 +87,13 @@ REDACT_ALL = Policy("redact-all", {basis: Decision.REDACT for basis in Protectio
     ("index", "policy", "event", "decision"),
     [
         (registry(registered=True), None, planted_event(), Decision.DROP),
+        (registry(registered=True), None,
+         planted_event(a_number=None, fbi_number=None, fins_number=None, date_of_birth=None,
+                       aliases=[]), Decision.REJECT),
+        (registry(registered=True), None,
+         planted_event(a_number="A-111-222-333", fbi_number=None, fins_number=None,
+                       given_name="Zebulun", date_of_birth=date(1977, 7, 18)), Decision.HOLD),
+        (registry(registered=True), None, planted_event(given_name=GIVEN * 40), Decision.REJECT),
         (registry(registered=True), REDACT_ALL, planted_event(), Decision.REDACT),
         (registry(registered=False), None, planted_event(), Decision.PUBLISH),
         (registry(registered=True), None, planted_event(a_number="A-987-654-3210"),
@@ -95,7 +106,8 @@ REDACT_ALL = Policy("redact-all", {basis: Decision.REDACT for basis in Protectio
         (registry(registered=True), None, planted_event(aliases=[ALIAS]), Decision.REJECT),
         (_LeakyIndex(), None, planted_event(), Decision.REJECT),
     ],
-    ids=["drop", "redact", "publish", "invalid-a-number", "a-number-int", "name-bytes",
+    ids=["drop", "undated-name-only", "hold", "too-large", "redact", "publish",
+         "invalid-a-number", "a-number-int", "name-bytes",
          "dob-string", "alias-tuple", "internal-error"],
 )
 def test_verdicts_and_logs_hold_no_plaintext(
@@ -133,7 +145,9 @@ def _raised(call: Any, *args: Any, **kwargs: Any) -> BaseException:
     "error",
     [
         _raised(canonical_a_number, "A-987-654-3210"),
-        _raised(identity_keys, Identity(a_numbers=("987654321987654321",))),
+        _raised(registry_keys, Identity(a_numbers=("987654321987654321",))),
+        _raised(registry_keys, Identity(names=(PersonName(GIVEN * 40, FAMILY),))),
+        _raised(canonical_a_number, "1.23457E+08"),
         _raised(subject_identity, planted_event(a_number=987654321)["subject"]),
         _raised(subject_identity, planted_event(family_name=None, given_name=GIVEN)["subject"]),
         _raised(subject_identity, planted_event(date_of_birth=str(DOB))["subject"]),
@@ -142,10 +156,17 @@ def _raised(call: Any, *args: Any, **kwargs: Any) -> BaseException:
     ],
 )
 def test_exceptions_hold_no_plaintext(error: BaseException) -> None:
-    assert isinstance(error, InvalidIdentifier | InvalidEvent | KeyMaterialError)
+    assert isinstance(error, InvalidIdentifier | InvalidEvent | KeyMaterialError | IdentityTooLarge)
     assert_clean(repr(error), str(error), repr(error.args), repr(error.__cause__))
 
 
 def test_identity_reprs_hold_no_plaintext() -> None:
     assert_clean(repr(PERSON), str(PERSON), repr(PERSON.names), repr(subject_identity(
         planted_event()["subject"])))
+
+
+def test_notices_carry_an_opaque_id_not_the_upstream_one() -> None:
+    verdict = engine_for(registry(registered=False)).decide(planted_event())
+    assert verdict.notice is not None
+    assert verdict.notice["notice_id"] != EVENT_ID
+    assert_clean(repr(verdict.notice["notice_id"]), repr(verdict.notice["subject_ref"]))

@@ -1,153 +1,175 @@
-"""Key generation: kinds never collide, names need a date of birth, pairs and aliases."""
+"""Key families and strengths: what the registry writes, what an event looks up."""
 
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from guard.identity.errors import InvalidIdentifier
-from guard.identity.keys import (
-    collect_identity_keys,
-    full_name_key,
-    identity_keys,
-    name_keys,
-    strongest_key,
-)
+from guard.identity.errors import IdentityTooLarge, InvalidIdentifier
+from guard.identity.keys import registry_keys, subject_keys
+from guard.identity.limits import MAX_IDENTIFIERS, MAX_NAMES
 from guard.identity.model import Identity, PersonName
 
 DOB = date(1980, 2, 3)
+JOSE = PersonName("José", "García López")
 
 
-def test_identifier_kinds_get_their_prefix() -> None:
-    identity = Identity(
-        a_numbers=("A-12-345-678",), fbi_numbers=("12ab-34",), fins_numbers=("9 8 7",)
-    )
-    assert identity_keys(identity) == {"a:012345678", "fbi:12AB34", "fins:987"}
+def test_identifier_kinds_get_their_prefix_and_are_strong() -> None:
+    identity = Identity(a_numbers=("A-12-345-678",), fbi_numbers=("12ab-34",),
+                        fins_numbers=("9 8 7",))  # fmt: skip
+    keys = registry_keys(identity)
+    assert keys.strong == {"a:012345678", "fbi:12A834", "fins:987"}
+    assert {"xid:12345678", "xid:12A834", "xid:987"} <= keys.weak
 
 
-def test_same_value_of_different_kinds_gives_different_keys() -> None:
-    identity = Identity(a_numbers=("123456789",), fbi_numbers=("123456789",),
-                        fins_numbers=("123456789",))
-    assert len(identity_keys(identity)) == 3
+def test_same_value_of_different_kinds_gives_different_strong_keys() -> None:
+    identity = Identity(a_numbers=("223456789",), fbi_numbers=("223456789",))
+    assert registry_keys(identity).strong == {"a:223456789", "fbi:223456789"}
 
 
-def test_no_date_of_birth_means_no_name_keys() -> None:
-    identity = Identity(names=(PersonName("José", "García López"),))
-    assert identity_keys(identity) == frozenset()
-    assert name_keys(PersonName("José", "García López"), None) == frozenset()
-    assert full_name_key(PersonName("José", "García López"), None) is None
-
-
-def test_name_keys_all_tokens_and_pairs() -> None:
-    keys = name_keys(PersonName("José", "GARCÍA LÓPEZ", middle_name="Luis"), DOB)
-    assert keys == {
-        "name:garcia jose lopez luis|1980-02-03",  # all tokens
-        "name:garcia jose|1980-02-03",  # pair: each given/middle token + each family token
+def test_a_name_with_its_date_makes_strong_pairs() -> None:
+    keys = registry_keys(Identity(names=(JOSE,), date_of_birth=DOB))
+    assert {
+        "name:garcia jose lopez|1980-02-03",
+        "name:garcia jose|1980-02-03",
         "name:jose lopez|1980-02-03",
-        "name:garcialopez jose|1980-02-03",  # family tokens run together
-        "name:garcia luis|1980-02-03",
-        "name:lopez luis|1980-02-03",
-        "name:garcialopez luis|1980-02-03",
-    }
+        "name:garcialopez jose|1980-02-03",
+    } == keys.strong
+    families = {key.split(":")[0] for key in keys.weak}
+    assert families == {"ph", "ini", "u"}
 
 
-def test_middle_name_pairs_with_family_names_not_with_given_names() -> None:
-    with_middle = name_keys(PersonName("Ana", "Ruiz", middle_name="Sofia"), DOB)
-    assert "name:ana ruiz sofia|1980-02-03" in with_middle
-    assert "name:ruiz sofia|1980-02-03" in with_middle
-    assert "name:ana sofia|1980-02-03" not in with_middle
+def test_a_registry_name_without_a_date_keys_weakly_by_name_alone() -> None:
+    keys = registry_keys(Identity(names=(JOSE,)))
+    assert keys.strong == frozenset()
+    assert "ru:garcia jose" in keys.weak and "u:garcia jose" in keys.weak
 
 
-def test_a_second_given_name_alone_still_meets_the_family_name() -> None:
-    registered = name_keys(PersonName("María José", "García"), DOB)
-    event = name_keys(PersonName("Jose", "Garcia"), DOB)
-    assert registered & event
+def test_a_registry_date_that_may_be_a_year_only_keys_the_year() -> None:
+    keys = registry_keys(Identity(names=(JOSE,), date_of_birth=date(1980, 1, 1)))
+    assert "name:garcia jose|1980-01-01" in keys.strong
+    assert "ry:garcia jose|1980" in keys.weak
 
 
-def test_swapped_given_and_family_share_a_pair_key() -> None:
-    registered = name_keys(PersonName("José", "García López"), DOB)
-    swapped = name_keys(PersonName("Garcia", "Jose"), DOB)
-    assert registered & swapped == {"name:garcia jose|1980-02-03"}
+def test_an_event_looks_up_nearby_dates_weakly() -> None:
+    probes = subject_keys(Identity(names=(JOSE,), date_of_birth=date(1980, 2, 3))).probes
+    assert "name:garcia jose|1980-02-03" in probes.strong
+    for nearby in ("1980-03-02", "1980-02-02", "1980-02-04"):
+        assert f"name:garcia jose|{nearby}" in probes.weak
 
 
-def test_shorter_name_meets_the_longer_one() -> None:
-    registered = name_keys(PersonName("José", "GARCÍA LÓPEZ"), DOB)
-    assert name_keys(PersonName("Jose", "Garcia"), DOB) <= registered
-    assert name_keys(PersonName("Jose", "Lopez"), DOB) <= registered
+def test_an_event_always_looks_up_the_registry_only_families() -> None:
+    probes = subject_keys(Identity(names=(JOSE,), date_of_birth=DOB)).probes
+    assert "ru:garcia jose" in probes.weak
+    assert "ry:garcia jose|1980" in probes.weak
+    assert "rt:garcia|1980-02-03" in probes.weak
+    assert not any(key.startswith("u:") for key in probes.weak)
+
+
+def test_an_undated_event_looks_up_undated_keys() -> None:
+    subject = subject_keys(Identity(a_numbers=("A012345678",), names=(JOSE,)))
+    assert "u:garcia jose" in subject.probes.weak
+    assert not any(key.startswith("name:") for key in subject.probes.strong)
+
+
+def test_an_event_missing_a_name_part_looks_up_every_initial() -> None:
+    identity = Identity(names=(PersonName("FNU", "Garcia"),), date_of_birth=DOB)
+    weak = subject_keys(identity).probes.weak
+    suffix = "~garcia|1980-02-03"
+    initials = {key for key in weak if key.startswith("ini:") and key.endswith(suffix)}
+    assert len(initials) == 26
+    registry = registry_keys(Identity(names=(JOSE,), date_of_birth=DOB))
+    assert "ini:j~garcia|1980-02-03" in registry.weak
+
+
+def test_a_registry_name_missing_a_part_keys_its_tokens() -> None:
+    keys = registry_keys(Identity(names=(PersonName("FNU", "Garcia"),), date_of_birth=DOB))
+    assert "rt:garcia|1980-02-03" in keys.weak
+    assert "name:garcia|1980-02-03" in keys.strong
+
+
+def test_weak_never_repeats_strong() -> None:
+    for identity in (Identity(names=(JOSE,), date_of_birth=DOB, a_numbers=("A012345678",)),
+                     Identity(names=(PersonName("Ana", "Ruiz"),), date_of_birth=DOB)):  # fmt: skip
+        for keys in (registry_keys(identity), subject_keys(identity).probes):
+            assert not keys.strong & keys.weak
+
+
+def test_registry_refuses_an_unreadable_number_and_the_event_reports_it() -> None:
+    identity = Identity(a_numbers=("12345",), names=(JOSE,), date_of_birth=DOB)
+    with pytest.raises(InvalidIdentifier):
+        registry_keys(identity)
+    subject = subject_keys(identity)
+    assert [problem.field for problem in subject.problems] == ["a_number"]
+    assert "name:garcia jose|1980-02-03" in subject.probes.strong
 
 
 @pytest.mark.parametrize(
-    ("registered", "event"),
+    ("identity", "is_checkable"),
     [
-        (PersonName("Sean", "O'Brien"), PersonName("Sean", "OBrien")),
-        (PersonName("Sean", "OBrien"), PersonName("Sean", "O'Brien")),
-        (PersonName("Mary-Jane", "Smith"), PersonName("Maryjane", "Smith")),
-        (PersonName("Maryjane", "Smith"), PersonName("Mary Jane", "Smith")),
+        (Identity(a_numbers=("A012345678",)), True),
+        (Identity(names=(JOSE,), date_of_birth=DOB), True),
+        (Identity(names=(JOSE,)), False),
+        (Identity(a_numbers=("N/A",), names=(PersonName("FNU", "LNU"),), date_of_birth=DOB), False),
+        (Identity(a_numbers=("000000000",), names=(JOSE,), date_of_birth=date(1900, 1, 1)), False),
+        (Identity(fbi_numbers=("UNKNOWN",), fins_numbers=("0000",)), False),
     ],
 )
-def test_run_together_names_meet_their_split_spelling(
-    registered: PersonName, event: PersonName
+def test_placeholders_never_make_a_subject_checkable(
+    identity: Identity, is_checkable: bool
 ) -> None:
-    assert name_keys(registered, DOB) & name_keys(event, DOB)
-
-
-def test_other_date_of_birth_does_not_match() -> None:
-    assert not name_keys(PersonName("José", "García"), DOB) & name_keys(
-        PersonName("José", "García"), date(1980, 2, 4)
-    )
-
-
-def test_different_people_same_birthday_do_not_match() -> None:
-    assert not name_keys(PersonName("José", "García"), DOB) & name_keys(
-        PersonName("Ana", "Ruiz"), DOB
-    )
-
-
-def test_aliases_and_several_identities_all_give_keys() -> None:
-    identity = Identity(
-        a_numbers=("012345678", "A-98-765-432"),
-        names=(PersonName("José", "García"), PersonName("Pepe", "Ruiz")),
-        date_of_birth=DOB,
-    )
-    keys = identity_keys(identity)
-    assert {"a:012345678", "a:098765432"} <= keys
-    assert "name:garcia jose|1980-02-03" in keys
-    assert "name:pepe ruiz|1980-02-03" in keys
-
-
-def test_name_without_family_gets_only_the_all_tokens_key() -> None:
-    assert name_keys(PersonName("Madonna", None), DOB) == {"name:madonna|1980-02-03"}
-    assert name_keys(PersonName(None, None), DOB) == frozenset()
-
-
-def test_invalid_a_number_raises_but_collect_keeps_the_rest() -> None:
-    identity = Identity(a_numbers=("12",), fbi_numbers=("X1",),
-                        names=(PersonName("Ana", "Ruiz"),), date_of_birth=DOB)
-    with pytest.raises(InvalidIdentifier):
-        identity_keys(identity)
-    keys, problems = collect_identity_keys(identity)
-    assert keys == {"fbi:X1", "name:ana ruiz|1980-02-03"}
-    assert [problem.field for problem in problems] == ["a_number"]
-
-
-def test_absent_identifiers_give_no_keys() -> None:
-    identity = Identity(a_numbers=("A-",), fbi_numbers=("",), fins_numbers=(" - ",))
-    assert identity_keys(identity) == frozenset()
+    assert subject_keys(identity).is_checkable is is_checkable
 
 
 @pytest.mark.parametrize(
     ("identity", "key"),
     [
-        (Identity(a_numbers=("1234567",), fbi_numbers=("F1",)), "a:001234567"),
-        (Identity(a_numbers=("12", "1234567")), "a:001234567"),
-        (Identity(fbi_numbers=("f-1",), fins_numbers=("S1",)), "fbi:F1"),
-        (Identity(fins_numbers=("s1",), names=(PersonName("A", "B"),), date_of_birth=DOB),
-         "fins:S1"),
-        (Identity(names=(PersonName("José", "García", "Luis"), PersonName("X", "Y")),
-                  date_of_birth=DOB), "name:garcia jose luis|1980-02-03"),
-        (Identity(names=(PersonName("José", "García"),)), None),
+        (Identity(a_numbers=("A012345678",), fbi_numbers=("1A",)), "a:012345678"),
+        (Identity(a_numbers=("N/A",), fbi_numbers=("1A",), fins_numbers=("27",)), "fbi:1A"),
+        (Identity(fins_numbers=("27",), names=(JOSE,), date_of_birth=DOB), "fins:27"),
+        (Identity(names=(JOSE,), date_of_birth=DOB), "name:garcia jose lopez|1980-02-03"),
+        (Identity(names=(JOSE,)), None),
     ],
 )
-def test_strongest_key_order(identity: Identity, key: str | None) -> None:
-    assert strongest_key(identity) == key
+def test_reference_key_order(identity: Identity, key: str | None) -> None:
+    assert subject_keys(identity).reference_key == key
+
+
+def test_the_notice_a_number_comes_only_from_the_a_number_field() -> None:
+    assert subject_keys(Identity(a_numbers=("A-12-345-678",))).a_number == "012345678"
+    assert subject_keys(Identity(a_numbers=("FBI 123",))).a_number is None
+    assert subject_keys(Identity(fins_numbers=("A012345678",))).a_number is None
+
+
+def test_caps_refuse_oversized_identities() -> None:
+    with pytest.raises(IdentityTooLarge):
+        subject_keys(Identity(names=tuple(JOSE for _ in range(MAX_NAMES + 1))))
+    with pytest.raises(IdentityTooLarge):
+        registry_keys(Identity(a_numbers=tuple(f"A{n:09d}" for n in range(MAX_IDENTIFIERS + 1))))
+    with pytest.raises(IdentityTooLarge):
+        subject_keys(Identity(names=(PersonName("A" * 300, "Ruiz"),), date_of_birth=DOB))
+
+
+def test_repr_shows_counts_never_keys() -> None:
+    keys = registry_keys(Identity(names=(JOSE,), date_of_birth=DOB))
+    assert "garcia" not in repr(keys)
+    assert "garcia" not in repr(subject_keys(Identity(names=(JOSE,))))
+
+
+NAMES = st.text(alphabet=st.sampled_from("abcdefghijklmnopqrstuvwxyzáéñ -'"), min_size=1,
+                max_size=20)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(NAMES, NAMES, st.dates(min_value=date(1901, 1, 2), max_value=date(2020, 12, 31)))
+def test_an_identity_always_meets_itself_strongly(given_name: str, family: str, born: date) -> None:
+    identity = Identity(names=(PersonName(given_name, family),), date_of_birth=born)
+    try:
+        registry = registry_keys(identity)
+    except IdentityTooLarge:
+        return
+    subject = subject_keys(identity)
+    assert bool(registry.strong & subject.probes.strong) == bool(registry.strong)

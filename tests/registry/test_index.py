@@ -20,19 +20,21 @@ def key(label: str) -> bytes:
 
 
 def record(
-    record_id: str,
+    record_ref: str,
     *labels: str,
     basis: ProtectionBasis = ProtectionBasis.U_VISA,
     status: ProtectionStatus = ProtectionStatus.ACTIVE,
+    weak: tuple[str, ...] = (),
 ) -> ProtectionRecord:
     return ProtectionRecord(
-        record_id=record_id,
+        record_ref=record_ref,
         basis=basis,
         status=status,
         created_at=T0,
         updated_at=T0,
         blinding_key_id="k1",
         blinded_keys=frozenset(key(label) for label in labels),
+        weak_keys=frozenset(key(label) for label in weak),
     )
 
 
@@ -107,7 +109,7 @@ def test_shared_key_matches_every_holder_in_id_order() -> None:
     index.apply("r2", record("r2", "shared", "only2", basis=ProtectionBasis.T_VISA))
     index.apply("r1", record("r1", "shared", "only1"))
     index.apply("r3", record("r3", "shared"))
-    assert [m.record_id for m in index.match([key("shared")])] == ["r1", "r2", "r3"]
+    assert [m.record_ref for m in index.match([key("shared")])] == ["r1", "r2", "r3"]
     assert index.match([key("shared")])[1].basis is ProtectionBasis.T_VISA
 
 
@@ -116,9 +118,9 @@ def test_removing_one_holder_of_a_shared_key_keeps_the_others() -> None:
     for record_id in ("r1", "r2", "r3"):
         index.apply(record_id, record(record_id, "shared"))
     index.apply("r2", None)
-    assert [m.record_id for m in index.match([key("shared")])] == ["r1", "r3"]
+    assert [m.record_ref for m in index.match([key("shared")])] == ["r1", "r3"]
     index.apply("r1", None)
-    assert [m.record_id for m in index.match([key("shared")])] == ["r3"]
+    assert [m.record_ref for m in index.match([key("shared")])] == ["r3"]
     index.apply("r3", record("r3", "other"))
     assert index.match([key("shared")]) == ()
     assert index.key_count == 1
@@ -186,3 +188,29 @@ def test_index_agrees_with_a_naive_model(operations: list[tuple[str, Version | N
             if key(label) in rec.blinded_keys
         )
         assert index.match([key(label)]) == expected
+
+
+def test_graded_match_is_strong_only_where_strong_meets_strong() -> None:
+    index = RegistryIndex()
+    index.apply("r1", record("r1", "a", weak=("w",)))
+    strong = Match("r1", ProtectionBasis.U_VISA, is_strong=True)
+    weak = Match("r1", ProtectionBasis.U_VISA, is_strong=False)
+    assert index.match_graded([key("a")], []) == (strong,)
+    assert index.match_graded([], [key("a")]) == (weak,)  # a weak probe of a strong key
+    assert index.match_graded([key("w")], []) == (weak,)  # a strong probe of a weak key
+    assert index.match_graded([key("w")], [key("a")]) == (weak,)
+    assert index.match_graded([key("a")], [key("w")]) == (strong,)
+    assert index.match_graded([key("x")], [key("y")]) == ()
+    assert index.match([key("w")]) == ()  # the plain match sees strong keys only
+
+
+def test_weak_keys_go_away_with_their_record() -> None:
+    index = RegistryIndex()
+    index.apply("r1", record("r1", "a", weak=("w",)))
+    index.apply("r2", record("r2", "b", weak=("w",)))
+    assert index.key_count == 3
+    index.apply("r1", None)
+    assert [m.record_ref for m in index.match_graded([], [key("w")])] == ["r2"]
+    index.apply("r2", record("r2", "b", status=ProtectionStatus.REVOKED))
+    assert index.match_graded([key("a"), key("b")], [key("w")]) == ()
+    assert index.key_count == 0
