@@ -17,8 +17,10 @@ from typing import Any, TypeVar
 
 import pytest
 
+from guard.cli.topics import topic_specs
+from guard.config.settings import load_config
 from guard.devbroker.broker import LocalKafkaBroker, free_port
-from guard.devbroker.topics import TopicSpec, ensure_topics
+from guard.devbroker.topics import ensure_topics
 
 _BROKER_START_TIMEOUT_SECONDS = 120.0
 _BROKER_FIXTURES = frozenset(
@@ -29,7 +31,7 @@ _T = TypeVar("_T")
 
 @dataclass(frozen=True, slots=True)
 class TopicNames:
-    """The guard's five topics, uniquely named for one test.
+    """The guard's six topics, uniquely named for one test.
 
     For annotations: ``if TYPE_CHECKING: from conftest import TopicNames``.
     """
@@ -42,9 +44,23 @@ class TopicNames:
     """The public notification feed (compacted)."""
     audit: str
     deadletter: str
+    review: str
+    """Events held for review (compacted)."""
 
     def all(self) -> tuple[str, ...]:
-        return (self.custody, self.registry, self.public, self.audit, self.deadletter)
+        return (self.custody, self.registry, self.public, self.audit, self.deadletter,
+                self.review)  # fmt: skip
+
+    def environment(self) -> dict[str, str]:
+        """The ``GUARD_*_TOPIC`` variables naming these topics."""
+        return {
+            "GUARD_CUSTODY_TOPIC": self.custody,
+            "GUARD_REGISTRY_TOPIC": self.registry,
+            "GUARD_PUBLIC_TOPIC": self.public,
+            "GUARD_AUDIT_TOPIC": self.audit,
+            "GUARD_DEADLETTER_TOPIC": self.deadletter,
+            "GUARD_REVIEW_TOPIC": self.review,
+        }
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -68,7 +84,7 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def topic_names(kafka_bootstrap: str) -> TopicNames:
-    """Create this test's own custody/registry/public/audit/deadletter topics."""
+    """Create this test's own custody/registry/public/audit/deadletter/review topics."""
     return create_topic_names(kafka_bootstrap)
 
 
@@ -93,7 +109,8 @@ def private_topic_names(private_kafka: LocalKafkaBroker) -> TopicNames:
 
 
 def create_topic_names(bootstrap: str) -> TopicNames:
-    """Fresh, uniquely named topics for one test on the broker at ``bootstrap``."""
+    """Fresh, uniquely named topics for one test on the broker at ``bootstrap``, made
+    exactly as ``guard topics create`` makes them (partitions and configs)."""
     run = uuid.uuid4().hex[:12]
     names = TopicNames(
         custody=f"custody-{run}",
@@ -101,15 +118,10 @@ def create_topic_names(bootstrap: str) -> TopicNames:
         public=f"public-{run}",
         audit=f"audit-{run}",
         deadletter=f"deadletter-{run}",
+        review=f"review-{run}",
     )
-    specs = [
-        TopicSpec(names.custody, partitions=3),
-        TopicSpec(names.registry, compacted=True),
-        TopicSpec(names.public, compacted=True),
-        TopicSpec(names.audit),
-        TopicSpec(names.deadletter),
-    ]
-    run_in_own_loop(ensure_topics(bootstrap, specs))
+    config = load_config({"GUARD_BROKERS": bootstrap, **names.environment()})
+    run_in_own_loop(ensure_topics(bootstrap, topic_specs(config)))
     return names
 
 

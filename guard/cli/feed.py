@@ -25,15 +25,21 @@ from guard.codec.jsonlines import (
     RegistryEntry,
     custody_event_from_json,
     iter_json_lines,
-    protection_record_to_avro,
     registry_entry_from_json,
 )
 from guard.codec.schemas import SchemaName
 from guard.config.keys import registry_blinder
 from guard.config.settings import GuardConfig
 from guard.identity.blind import Blinder
-from guard.identity.keys import identity_keys
-from guard.registry.model import ProtectionBasis, ProtectionRecord, ProtectionStatus
+from guard.identity.errors import IdentityTooLarge, InvalidIdentifier
+from guard.identity.keys import registry_keys
+from guard.registry.model import (
+    ProtectionBasis,
+    ProtectionRecord,
+    ProtectionStatus,
+    record_reference,
+)
+from guard.registry.records import encode_protection_record
 
 _T = TypeVar("_T")
 
@@ -89,62 +95,85 @@ async def import_registry(config: GuardConfig, path: str) -> int:
     """Blind each entry of a JSON-lines file and write it to the registry in one transaction."""
     blinder = registry_blinder(config)
     with open_input(path) as source:
-        entries = _parse_lines(source, registry_entry_from_json)
-    records = [blind_entry(blinder, entry) for entry in entries]
+        records = _parse_lines(source, lambda obj: _registry_record(blinder, obj))
     await write_registry(config, records)
     return len(records)
 
 
+def _registry_record(blinder: Blinder, obj: dict[str, Any]) -> ProtectionRecord:
+    """One import line as a blinded record; a refusal names the field, never the value."""
+    entry = registry_entry_from_json(obj)
+    try:
+        return blind_entry(blinder, entry)
+    except InvalidIdentifier as problem:
+        raise JsonInputError(None, _ENTRY_FIELDS.get(problem.field), problem.problem) from None
+    except IdentityTooLarge as problem:
+        raise JsonInputError(None, _ENTRY_FIELDS.get(problem.what), problem.problem) from None
+    except CliError as refused:
+        raise JsonInputError(None, None, str(refused).removeprefix("registry entry: ")) from None
+
+
+# Identity problems name subject fields; an import line names its lists.
+_ENTRY_FIELDS = {
+    "a_number": "a_numbers", "fbi_number": "fbi_numbers", "fins_number": "fins_numbers",
+    "name": "names", "names": "names", "identity": None,
+}  # fmt: skip
+
+
 def blind_entry(blinder: Blinder, entry: RegistryEntry) -> ProtectionRecord:
-    """The registry record for an entry: its identifiers replaced by their blinded keys.
+    """The registry record for an entry: its identifiers replaced by their blinded keys,
+    its record id by its keyed reference.
 
     Refuses an ACTIVE entry from which no key comes out (say an A-number
-    ``N/A`` and a name without a date of birth): it would protect nobody.
+    ``N/A`` and a name ``FNU``): it would protect nobody. The message names
+    the entry by its line in the file (the caller adds it), never by its id.
     """
-    keys = identity_keys(entry.identity)
-    if not keys and entry.status is ProtectionStatus.ACTIVE:
+    keys = registry_keys(entry.identity)
+    if not keys.strong and not keys.weak and entry.status is ProtectionStatus.ACTIVE:
         raise CliError(
-            f"registry entry {entry.record_id}: no identifier yields a key "
-            "(A-number, FBI or FINS number, or a name with a date of birth), "
-            "so it would protect nobody"
+            "registry entry: no identifier yields a key (every number and name is "
+            "absent or a placeholder), so it would protect nobody"
         )
     now = datetime.now(UTC)
     return ProtectionRecord(
-        record_id=entry.record_id,
+        record_ref=record_reference(blinder, entry.record_id),
         basis=entry.basis,
         status=entry.status,
         created_at=now,
         updated_at=now,
         blinding_key_id=blinder.key_id,
-        blinded_keys=blinder.blind_all(keys),
+        blinded_keys=blinder.blind_all(keys.strong),
+        weak_keys=blinder.blind_all(keys.weak),
     )
 
 
-async def revoke_registry(config: GuardConfig, record_id: str) -> None:
-    """Write a REVOKED version of a record: it lifts the protection and keeps the trail."""
-    key_id = registry_blinder(config).key_id
+async def revoke_registry(config: GuardConfig, record_id: str) -> str:
+    """Write a REVOKED version of a record: it lifts the protection and keeps the trail.
+
+    Returns the record's keyed reference (what the registry and the audit show).
+    """
+    blinder = registry_blinder(config)
+    reference = record_reference(blinder, record_id)
     now = datetime.now(UTC)
     await write_registry(
         config,
         [
             ProtectionRecord(
-                record_id=record_id,
+                record_ref=reference,
                 basis=ProtectionBasis.OTHER_1367,
                 status=ProtectionStatus.REVOKED,
                 created_at=now,
                 updated_at=now,
-                blinding_key_id=key_id,
+                blinding_key_id=blinder.key_id,
                 blinded_keys=frozenset(),
             )
         ],
     )
+    return reference
 
 
 async def write_registry(config: GuardConfig, records: list[ProtectionRecord]) -> None:
-    codec = codec_for(SchemaName.PROTECTION_RECORD)
-    encoded = [
-        (r.record_id.encode("ascii"), codec.encode(protection_record_to_avro(r))) for r in records
-    ]
+    encoded = [(r.record_ref.encode("ascii"), encode_protection_record(r)) for r in records]
     producer = AIOKafkaProducer(
         bootstrap_servers=config.brokers,
         transactional_id=f"guard-registry-writer-{uuid.uuid4()}",

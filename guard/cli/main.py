@@ -1,15 +1,18 @@
 """``guard``: the one command-line entry point.
 
 Every expected failure (configuration, input, broker) ends as one line on
-stderr and exit status 2; a traceback means a bug.
+stderr and exit status 2; a traceback means a bug. Each sub-command carries
+its own handler (``set_defaults(handler=...)``), so adding a command is one
+parser entry and one small function.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from aiokafka.errors import KafkaError
@@ -22,6 +25,8 @@ from guard.config.settings import load_config
 from guard.devbroker.errors import DevBrokerError
 from guard.identity.errors import IdentityError
 from guard.policy.errors import PolicyError
+from guard.registry.errors import RegistryError
+from guard.review.errors import ReviewError
 
 EXPECTED_FAILURES = (
     CliError,
@@ -30,8 +35,12 @@ EXPECTED_FAILURES = (
     IdentityError,
     PolicyError,
     DevBrokerError,
+    RegistryError,
+    ReviewError,
     KafkaError,
 )
+
+Handler = Callable[[argparse.Namespace], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,20 +52,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"guard {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    commands.add_parser("worker", help="run the guard worker until stopped")
-
-    registry = commands.add_parser("registry", help="write protection records")
-    registry_commands = registry.add_subparsers(dest="registry_command", required=True)
-    importer = registry_commands.add_parser("import", help="blind and import JSON-lines entries")
-    importer.add_argument("file", help="JSON-lines file, or - for standard input")
-    revoke = registry_commands.add_parser("revoke", help="lift the protection of one record")
-    revoke.add_argument("record_id")
+    commands.add_parser("worker", help="run the guard worker until stopped").set_defaults(
+        handler=_worker
+    )
+    _add_registry(commands)
+    _add_review(commands)
 
     produce = commands.add_parser("produce", help="send JSON-lines custody events")
     produce.add_argument("file", help="JSON-lines file, or - for standard input")
+    produce.set_defaults(handler=_produce)
 
     tail = commands.add_parser("tail", help="print a topic as JSON lines")
-    tail.add_argument("name", help="custody, registry, public, audit, deadletter, or a topic")
+    tail.add_argument(
+        "name", help="custody, registry, public, audit, deadletter, review, or a topic"
+    )
     tail.add_argument("--from-beginning", action="store_true")
     tail.add_argument(
         "--idle-exit",
@@ -64,16 +73,27 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="exit after this many seconds without a new record",
     )
+    tail.set_defaults(handler=_tail)
 
     status = commands.add_parser("status", help="readiness, counts and lag of a running worker")
     status.add_argument("--url", help="worker ops endpoint (default: from GUARD_METRICS_HOST/PORT)")
+    status.set_defaults(handler=_status)
+
+    ref = commands.add_parser("ref", help="the keyed reference outputs use for an id")
+    ref.add_argument(
+        "kind", choices=["event", "record"], help="an upstream event id or a record id"
+    )
+    ref.add_argument("id")
+    ref.set_defaults(handler=_ref)
 
     topics = commands.add_parser("topics", help="manage the guard's topics")
     topics.add_argument("action", choices=["create"])
+    topics.set_defaults(handler=_topics)
 
     broker = commands.add_parser("dev-broker", help="run a local Apache Kafka broker (KRaft)")
     broker.add_argument("--port", type=int, default=9092)
     broker.add_argument("--data-dir", type=Path, default=None)
+    broker.set_defaults(handler=_dev_broker)
 
     demo = commands.add_parser("demo", help="broker + worker + sample data, then a summary")
     demo.add_argument(
@@ -82,70 +102,166 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="keep broker data here instead of a temporary directory",
     )
+    demo.set_defaults(handler=_demo)
     return parser
+
+
+def _add_registry(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    registry = commands.add_parser("registry", help="write protection records")
+    registry_commands = registry.add_subparsers(dest="registry_command", required=True)
+    importer = registry_commands.add_parser("import", help="blind and import JSON-lines entries")
+    importer.add_argument("file", help="JSON-lines file, or - for standard input")
+    importer.set_defaults(handler=_registry_import)
+    revoke = registry_commands.add_parser("revoke", help="lift the protection of one record")
+    revoke.add_argument("record_id")
+    revoke.set_defaults(handler=_registry_revoke)
+
+
+def _add_review(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    review = commands.add_parser("review", help="events held for review (restricted)")
+    review_commands = review.add_subparsers(dest="review_command", required=True)
+    listing = review_commands.add_parser("list", help="held events, oldest first")
+    listing.add_argument(
+        "--show-identifiers",
+        action="store_true",
+        help="also print each held subject's name, A-number and date of birth",
+    )
+    listing.set_defaults(handler=_review_list)
+    for name, handler, text in (
+        ("release", _review_release, "publish held events (re-decided against the registry now)"),
+        ("confirm", _review_confirm, "finalise held events as DROP"),
+    ):
+        command = review_commands.add_parser(name, help=text)
+        command.add_argument(
+            "positions", nargs="+", metavar="POSITION", help="topic/partition/offset"
+        )
+        command.add_argument(
+            "--operator",
+            default=getpass.getuser(),
+            help="who is resolving them, for the audit record (default: the login name)",
+        )
+        command.set_defaults(handler=handler)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from guard.stream.runner import run_worker
+
+    return run_worker(load_config())
+
+
+def _status(args: argparse.Namespace) -> int:
+    from guard.cli.status import fetch_status, render_status
+
+    config = load_config()
+    host = "127.0.0.1" if config.metrics_host in ("0.0.0.0", "::") else config.metrics_host
+    worker_status = fetch_status(args.url or f"http://{host}:{config.metrics_port}")
+    print(render_status(worker_status))
+    return 0 if worker_status.is_ready else 1
+
+
+def _topics(args: argparse.Namespace) -> int:
+    from guard.cli.topics import topic_specs
+    from guard.devbroker.topics import ensure_topics
+
+    config = load_config()
+    asyncio.run(ensure_topics(config.brokers, topic_specs(config)))
+    print(f"topics ready on {config.brokers}")
+    return 0
+
+
+def _produce(args: argparse.Namespace) -> int:
+    from guard.cli.feed import produce_custody
+
+    config = load_config()
+    count = asyncio.run(produce_custody(config, args.file))
+    print(f"sent {count} custody events to {config.custody_topic}", file=sys.stderr)
+    return 0
+
+
+def _registry_import(args: argparse.Namespace) -> int:
+    from guard.cli.feed import import_registry
+
+    config = load_config()
+    count = asyncio.run(import_registry(config, args.file))
+    print(f"imported {count} protection records into {config.registry_topic}", file=sys.stderr)
+    return 0
+
+
+def _registry_revoke(args: argparse.Namespace) -> int:
+    from guard.cli.feed import revoke_registry
+
+    reference = asyncio.run(revoke_registry(load_config(), args.record_id))
+    print(f"revoked record {reference[:16]}…", file=sys.stderr)
+    return 0
+
+
+def _ref(args: argparse.Namespace) -> int:
+    from guard.config.keys import registry_blinder
+    from guard.decision.references import event_reference
+    from guard.registry.model import record_reference
+
+    blinder = registry_blinder(load_config())
+    make = event_reference if args.kind == "event" else record_reference
+    print(make(blinder, args.id))
+    return 0
+
+
+def _review_list(args: argparse.Namespace) -> int:
+    from guard.cli.review import render_held
+    from guard.review.held import load_held
+
+    held = asyncio.run(load_held(load_config()))
+    print(render_held(list(held.values()), show_identifiers=args.show_identifiers))
+    return 0
+
+
+def _review_release(args: argparse.Namespace) -> int:
+    from guard.cli.review import render_resolutions
+    from guard.review.resolve import release
+
+    resolutions = asyncio.run(release(load_config(), args.positions, args.operator))
+    return render_resolutions(resolutions, sys.stdout)
+
+
+def _review_confirm(args: argparse.Namespace) -> int:
+    from guard.cli.review import render_resolutions
+    from guard.review.resolve import confirm
+
+    resolutions = asyncio.run(confirm(load_config(), args.positions, args.operator))
+    return render_resolutions(resolutions, sys.stdout)
+
+
+def _tail(args: argparse.Namespace) -> int:
+    from guard.cli.tail import tail
+
+    asyncio.run(
+        tail(
+            load_config(),
+            args.name,
+            from_beginning=args.from_beginning,
+            idle_exit=args.idle_exit,
+            out=sys.stdout,
+        )
+    )
+    return 0
+
+
+def _dev_broker(args: argparse.Namespace) -> int:
+    from guard.devbroker.foreground import run_dev_broker
+
+    return run_dev_broker(args.port, args.data_dir)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from guard.cli.demo import run_demo
+
+    return run_demo(keep_dir=args.keep_dir)
 
 
 def run(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "dev-broker":
-        from guard.devbroker.foreground import run_dev_broker
-
-        return run_dev_broker(args.port, args.data_dir)
-    if args.command == "demo":
-        from guard.cli.demo import run_demo
-
-        return run_demo(keep_dir=args.keep_dir)
-    config = load_config()
-    if args.command == "worker":
-        from guard.stream.runner import run_worker
-
-        return run_worker(config)
-    if args.command == "status":
-        from guard.cli.status import fetch_status, render_status
-
-        host = "127.0.0.1" if config.metrics_host in ("0.0.0.0", "::") else config.metrics_host
-        worker_status = fetch_status(args.url or f"http://{host}:{config.metrics_port}")
-        print(render_status(worker_status))
-        return 0 if worker_status.is_ready else 1
-    if args.command == "topics":
-        from guard.cli.topics import topic_specs
-        from guard.devbroker.topics import ensure_topics
-
-        asyncio.run(ensure_topics(config.brokers, topic_specs(config)))
-        print(f"topics ready on {config.brokers}")
-        return 0
-    if args.command == "produce":
-        from guard.cli.feed import produce_custody
-
-        count = asyncio.run(produce_custody(config, args.file))
-        print(f"sent {count} custody events to {config.custody_topic}", file=sys.stderr)
-        return 0
-    if args.command == "registry":
-        from guard.cli import feed
-
-        if args.registry_command == "import":
-            count = asyncio.run(feed.import_registry(config, args.file))
-            print(
-                f"imported {count} protection records into {config.registry_topic}", file=sys.stderr
-            )
-        else:
-            asyncio.run(feed.revoke_registry(config, args.record_id))
-            print(f"revoked {args.record_id}", file=sys.stderr)
-        return 0
-    if args.command == "tail":
-        from guard.cli.tail import tail
-
-        asyncio.run(
-            tail(
-                config,
-                args.name,
-                from_beginning=args.from_beginning,
-                idle_exit=args.idle_exit,
-                out=sys.stdout,
-            )
-        )
-        return 0
-    raise CliError(f"unknown command {args.command}")
+    handler: Handler = args.handler
+    return handler(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,6 +8,7 @@ worker answers but is not ready, 2 (via CliError) when it does not answer.
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from collections import defaultdict
@@ -18,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from guard.cli.errors import CliError
 
 _TIMEOUT_SECONDS = 5.0
-DECISIONS = ("PUBLISH", "DROP", "REDACT", "REJECT")
+DECISIONS = ("PUBLISH", "DROP", "REDACT", "HOLD", "REJECT")
 
 
 @dataclass
@@ -97,6 +98,7 @@ def render_status(status: WorkerStatus) -> str:
             f"oldest {g.get('guard_freshness_gate_oldest_wait_seconds', 0):.1f} s",
         ),
         ("decisions", "  ".join(f"{d} {int(status.decisions.get(d, 0))}" for d in DECISIONS)),
+        ("review queue", _review_queue(g)),
         (
             "dead letters",
             ", ".join(f"{r} {int(v)}" for r, v in sorted(status.deadletters.items())) or "none",
@@ -106,6 +108,15 @@ def render_status(status: WorkerStatus) -> str:
     ]
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+def _review_queue(gauges: dict[str, float]) -> str:
+    held = int(gauges.get("guard_review_held_events", 0))
+    if not held:
+        return "no events held"
+    oldest = gauges.get("guard_review_oldest_held_timestamp_seconds", 0.0)
+    since = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(oldest)) if oldest else "unknown"
+    return f"{held} events held for review, oldest since {since}"
 
 
 def fetch_status(base_url: str) -> WorkerStatus:

@@ -2,8 +2,10 @@
 
 Reads ``read_committed``, like every consumer of the guard's outputs should:
 records of an aborted transaction (a worker killed mid-batch) are never shown.
-Dead letters are printed as position, reason headers and size only: their
-value is the raw custody event, which may be about a protected person.
+Dead letters are printed as position, reason headers and size only, held
+events without their copy of the event: both hold the raw custody event,
+which may be about a protected person (``guard review list
+--show-identifiers`` is the one command that shows a held event's subject).
 """
 
 from __future__ import annotations
@@ -46,12 +48,21 @@ def _dead_letter(record: ConsumerRecord[bytes, bytes]) -> dict[str, Any]:
     return {"headers": headers, "value_bytes": len(record.value or b"")}
 
 
+def _held_event(record: ConsumerRecord[bytes, bytes]) -> dict[str, Any]:
+    """A held event without its ``event`` bytes: they are the raw custody event."""
+    rendered = _avro(SchemaName.HELD_EVENT)(record)
+    value = rendered.get("value")
+    if isinstance(value, dict):
+        value.pop("event", None)
+    return rendered
+
+
 def _raw(record: ConsumerRecord[bytes, bytes]) -> dict[str, Any]:
     return {"value_bytes": len(record.value or b"")}
 
 
 def _key_text(key: bytes | None) -> str | bytes | None:
-    """Keys the guard writes are ASCII (positions, subject refs, record ids): show them as text."""
+    """Keys the guard writes are ASCII (positions, subject refs, record refs): show them as text."""
     if key is not None and key.isascii() and key.decode("ascii").isprintable():
         return key.decode("ascii")
     return key
@@ -65,6 +76,7 @@ def resolve(config: GuardConfig, name: str) -> tuple[str, Render]:
         "public": (config.public_topic, _avro(SchemaName.PUBLIC_NOTICE)),
         "audit": (config.audit_topic, _avro(SchemaName.GUARD_DECISION)),
         "deadletter": (config.deadletter_topic, _dead_letter),
+        "review": (config.review_topic, _held_event),
     }
     if name in named:
         return named[name]

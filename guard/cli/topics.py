@@ -1,9 +1,11 @@
-"""The five topics of a deployment and how each must be configured.
+"""The six topics of a deployment and how each must be configured.
 
-Kept in one place so that ``guard topics create``, the demo, the tests and
-docker-compose agree: the registry is compacted (it is the registry's
+Kept in one place so that ``guard topics create``, the demo, the tests
+(``tests/conftest.py`` creates every test's topics with :func:`topic_specs`)
+and docker-compose agree: the registry is compacted (it is the registry's
 changelog: the latest record per person wins forever), the public topic is
-compacted by subject reference, the others keep history.
+compacted by subject reference, the review topic by input position (a
+resolved event's tombstone removes its copy), the others keep history.
 """
 
 from __future__ import annotations
@@ -21,4 +23,5 @@ def topic_specs(config: GuardConfig, *, custody_partitions: int = 3) -> list[Top
         TopicSpec(config.public_topic, partitions=3, compacted=True, config=COMPACTED),
         TopicSpec(config.audit_topic, partitions=3),
         TopicSpec(config.deadletter_topic, partitions=1),
+        TopicSpec(config.review_topic, partitions=1, compacted=True, config=COMPACTED),
     ]

@@ -131,7 +131,8 @@ SETTINGS: tuple[Setting, ...] = (
         "GUARD_REGISTRY_TOPIC",
         _text,
         "guard.protection-registry",
-        "Compacted registry of protected people, keyed by record_id (Avro ProtectionRecord).",
+        "Compacted registry of protected people, keyed by record reference (Avro "
+        "ProtectionRecord).",
     ),
     Setting(
         "public_topic",
@@ -153,6 +154,14 @@ SETTINGS: tuple[Setting, ...] = (
         _text,
         "guard.deadletter",
         "Output: raw bytes of rejected events, reason in headers. Restricted: holds PII.",
+    ),
+    Setting(
+        "review_topic",
+        "GUARD_REVIEW_TOPIC",
+        _text,
+        "guard.review",
+        "Output: events held for review (Avro HeldEvent, compacted, keyed by input "
+        "position; a tombstone once resolved). Restricted: holds PII.",
     ),
     Setting(
         "blinding_key",
@@ -196,7 +205,8 @@ SETTINGS: tuple[Setting, ...] = (
         "GUARD_POLICY_FILE",
         _optional_path,
         "",
-        "JSON policy (which bases may be REDACTed). Unset: DROP for every basis.",
+        "JSON policy (which bases may be REDACTed; HOLD or DROP for weak matches). Unset: "
+        "DROP for every basis, HOLD weak matches.",
     ),
     Setting(
         "metrics_port",
@@ -282,6 +292,7 @@ class GuardConfig:
     public_topic: str
     audit_topic: str
     deadletter_topic: str
+    review_topic: str
     blinding_key: str | None
     blinding_key_file: Path | None
     blinding_key_id: str
@@ -306,8 +317,8 @@ class GuardConfig:
         return f"GuardConfig({shown})"
 
     @property
-    def output_topics(self) -> tuple[str, str, str]:
-        return (self.public_topic, self.audit_topic, self.deadletter_topic)
+    def output_topics(self) -> tuple[str, str, str, str]:
+        return (self.public_topic, self.audit_topic, self.deadletter_topic, self.review_topic)
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> GuardConfig:
@@ -325,7 +336,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> GuardConfig:
     config = GuardConfig(**values)
     topics = [config.custody_topic, config.registry_topic, *config.output_topics]
     if len(set(topics)) != len(topics):
-        raise ConfigError("GUARD_*_TOPIC: the five topics must all be different")
+        raise ConfigError("GUARD_*_TOPIC: the six topics must all be different")
     return config
 
 

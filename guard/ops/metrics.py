@@ -119,6 +119,16 @@ class GuardMetrics:
             ["partition"],
             registry=r,
         )
+        self.review_held_events = Gauge(
+            "guard_review_held_events",
+            "Events held for review and not yet released or confirmed (from the review topic).",
+            registry=r,
+        )
+        self.review_oldest_held = Gauge(
+            "guard_review_oldest_held_timestamp_seconds",
+            "Unix time the oldest event still held was held; 0 when none is held.",
+            registry=r,
+        )
         self.published_while_not_ready = Counter(
             "guard_published_while_not_ready_total",
             "PUBLISH or REDACT decisions committed while not ready. Must stay 0.",

@@ -6,6 +6,13 @@ decode, an identifier that does not normalize, a notice that does not encode)
 becomes a REJECT for that event, with its raw bytes in the dead-letter topic
 and a reason in the headers. Failures of the output itself are not handled
 here: they stop the worker (see :mod:`guard.stream.worker`).
+
+Every output record is bounded in size, whatever arrived: identities are
+capped before they are decided (``guard.identity.limits``), and the raw
+bytes copied into a dead letter or a held event are left out when they
+would push the record past :data:`MAX_COPIED_VALUE_BYTES`. An output record
+the broker refuses would fail the batch's transaction again after every
+restart; a bounded record cannot.
 """
 
 from __future__ import annotations
@@ -13,18 +20,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
+from guard.codec.avro import AvroCodec, codec_for
 from guard.codec.errors import DecodeError, EncodeError
-from guard.decision.engine import DecisionEngine, Verdict
+from guard.codec.schemas import SchemaName
+from guard.config.settings import GuardConfig
+from guard.decision.engine import DecisionEngine
+from guard.decision.references import event_reference
+from guard.decision.verdict import MatchStrength, Reason, Verdict
 from guard.policy.model import Decision
 from guard.stream.output import OutRecord
 
-
-class Codec(Protocol):
-    def encode(self, record: Mapping[str, Any]) -> bytes: ...
-
-    def decode(self, data: bytes) -> dict[str, Any]: ...
+MAX_COPIED_VALUE_BYTES = 900_000
+"""Largest input value copied into a dead letter or held event (the broker's
+default record limit is 1 MiB; headers and the rest of the record need room)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +48,7 @@ class InputMessage:
 
     @property
     def position(self) -> str:
-        """``topic/partition/offset``: the key of its audit record and dead letter."""
+        """``topic/partition/offset``: the key of its audit record, dead letter and held event."""
         return f"{self.topic}/{self.partition}/{self.offset}"
 
 
@@ -62,6 +72,12 @@ class OutputTopics:
     public: str
     audit: str
     deadletter: str
+    review: str
+
+    @classmethod
+    def of(cls, config: GuardConfig) -> OutputTopics:
+        return cls(config.public_topic, config.audit_topic, config.deadletter_topic,
+                   config.review_topic)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,80 +85,75 @@ class Outcome:
     """What was decided for one message, and the records that carry it."""
 
     decision: Decision
-    reason: str
+    reason: Reason
     bases: tuple[str, ...]
     records: tuple[OutRecord, ...]
-    event_id: str | None = None
-    """The upstream event id, when the event could be read (for logs and audit)."""
+    event_ref: str | None = None
+    """Keyed reference of the upstream event id (for logs), when it could be read."""
+    match_strength: MatchStrength = MatchStrength.NONE
     blinded_keys: tuple[bytes, ...] = ()
-    """The event's keys under the registry blinding: safe to log, useless to an outsider."""
+    """The event's strong keys under the registry blinding: safe to log, useless to an outsider."""
 
 
 class MessageDecider:
     """Turns one input message into exactly one decision and its output records."""
 
-    def __init__(
-        self,
-        *,
-        engine: DecisionEngine,
-        custody_codec: Codec,
-        notice_codec: Codec,
-        decision_codec: Codec,
-        topics: OutputTopics,
-        policy_version: str,
-    ) -> None:
+    def __init__(self, engine: DecisionEngine, topics: OutputTopics) -> None:
         self._engine = engine
-        self._custody = custody_codec
-        self._notice = notice_codec
-        self._audit = decision_codec
         self._topics = topics
-        self._policy_version = policy_version
+        self._custody: AvroCodec = codec_for(SchemaName.CUSTODY_EVENT)
+        self._notice: AvroCodec = codec_for(SchemaName.PUBLIC_NOTICE)
+        self._audit: AvroCodec = codec_for(SchemaName.GUARD_DECISION)
+        self._held: AvroCodec = codec_for(SchemaName.HELD_EVENT)
+
+    @property
+    def engine(self) -> DecisionEngine:
+        return self._engine
 
     def decide(self, message: InputMessage, batch: BatchContext) -> Outcome:
         raw = message.value
         if raw is None:
-            return self._reject(message, "empty_value", None, batch)
+            return self._reject(message, Reason.EMPTY_VALUE, batch)
         try:
             event = self._custody.decode(raw)
         except DecodeError:
-            return self._reject(message, "undecodable", None, batch)
+            return self._reject(message, Reason.UNDECODABLE, batch)
+        return self.decide_event(message, event, batch)
+
+    def decide_event(
+        self, message: InputMessage, event: Mapping[str, Any], batch: BatchContext
+    ) -> Outcome:
+        """Decide on an already decoded event (the review command re-decides held events)."""
         verdict = self._engine.decide(event)
-        event_id = verdict.event_id
         if verdict.decision is Decision.REJECT:
-            return self._reject(message, verdict.reason, event_id, batch, verdict)
+            return self._reject(message, verdict.reason, batch, verdict)
         records: list[OutRecord] = []
         if verdict.notice is not None:
             try:
-                records.append(
-                    OutRecord(
-                        self._topics.public, verdict.notice_key, self._notice.encode(verdict.notice)
-                    )
-                )
+                encoded = self._notice.encode(verdict.notice)
             except EncodeError:
-                return self._reject(
-                    message, "notice_unencodable", event_id, batch, verdict
-                )
-        records.append(
-            self._audit_record(
-                message, verdict.decision, verdict.reason, event_id, batch, verdict
-            )
-        )
-        return Outcome(verdict.decision, verdict.reason, verdict.bases, tuple(records), event_id)
+                return self._reject(message, Reason.NOTICE_UNENCODABLE, batch, verdict)
+            records.append(OutRecord(self._topics.public, verdict.notice_key, encoded))
+        if verdict.decision is Decision.HOLD:
+            records.append(self._held_record(message, verdict, batch))
+        records.append(self.audit_record(message, verdict.decision, verdict.reason, batch, verdict))
+        return self._outcome(verdict.decision, verdict.reason, records, verdict)
 
     def _reject(
         self,
         message: InputMessage,
-        reason: str,
-        event_id: str | None,
+        reason: Reason,
         batch: BatchContext,
         verdict: Verdict | None = None,
     ) -> Outcome:
+        strength = verdict.match_strength if verdict is not None else MatchStrength.NONE
         headers = [
-            ("guard.reason", reason.encode("ascii")),
+            ("guard.reason", reason.value.encode("ascii")),
+            ("guard.match", strength.value.encode("ascii")),
             ("guard.input.topic", message.topic.encode("utf-8")),
             ("guard.input.partition", str(message.partition).encode("ascii")),
             ("guard.input.offset", str(message.offset).encode("ascii")),
-            ("guard.policy.version", self._policy_version.encode("utf-8")),
+            ("guard.policy.version", self._engine.policy.version.encode("utf-8")),
         ]
         # Schema paths and exception type names only: never a value.
         if verdict is not None and verdict.invalid_field is not None:
@@ -151,42 +162,93 @@ class MessageDecider:
             )
         if verdict is not None and verdict.error_type is not None:
             headers.append(("guard.error.type", verdict.error_type.encode("ascii", "replace")))
+        value = message.value or b""
+        if len(value) > MAX_COPIED_VALUE_BYTES:
+            headers.append(("guard.value.omitted", str(len(value)).encode("ascii")))
+            value = b""
         dead_letter = OutRecord(
-            self._topics.deadletter,
-            message.position.encode("ascii"),
-            message.value or b"",
-            headers=tuple(headers),
+            self._topics.deadletter, message.position.encode("ascii"), value, tuple(headers)
         )
-        audit = self._audit_record(
-            message, Decision.REJECT, reason, event_id, batch, verdict
-        )
-        bases = verdict.bases if verdict is not None else ()
-        keys = verdict.blinded_keys if verdict is not None else ()
-        return Outcome(Decision.REJECT, reason, bases, (dead_letter, audit), event_id, keys)
+        audit = self.audit_record(message, Decision.REJECT, reason, batch, verdict)
+        return self._outcome(Decision.REJECT, reason, [dead_letter, audit], verdict)
 
-    def _audit_record(
+    def _outcome(
+        self,
+        decision: Decision,
+        reason: Reason,
+        records: list[OutRecord],
+        verdict: Verdict | None,
+    ) -> Outcome:
+        if verdict is None:
+            return Outcome(decision, reason, (), tuple(records))
+        return Outcome(
+            decision,
+            reason,
+            verdict.bases,
+            tuple(records),
+            self._event_ref(verdict),
+            verdict.match_strength,
+            verdict.strong_keys,
+        )
+
+    def _event_ref(self, verdict: Verdict | None) -> str | None:
+        if verdict is None or verdict.event_id is None:
+            return None
+        return event_reference(self._engine.blinder, verdict.event_id)
+
+    def audit_record(
         self,
         message: InputMessage,
         decision: Decision,
-        reason: str,
-        event_id: str | None,
+        reason: Reason,
         batch: BatchContext,
         verdict: Verdict | None,
+        *,
+        is_review: bool = False,
+        actor: str | None = None,
     ) -> OutRecord:
+        """The audit record of one decision (or, ``is_review``, of one review resolution)."""
         audit = {
             "input_topic": message.topic,
             "input_partition": message.partition,
             "input_offset": message.offset,
-            "event_id": event_id,
+            "event_ref": self._event_ref(verdict),
+            "stage": "REVIEWED" if is_review else "DECIDED",
             "decision": decision.value,
-            "reason": reason,
+            "reason": reason.value,
+            "match_strength": (verdict.match_strength if verdict else MatchStrength.NONE).value,
             "bases": list(verdict.bases) if verdict is not None else [],
-            "matched_record_ids": list(verdict.matched_record_ids) if verdict else [],
-            "blinded_keys": list(verdict.blinded_keys) if verdict is not None else [],
-            "policy_version": self._policy_version,
+            "matched_record_refs": list(verdict.matched_record_refs) if verdict else [],
+            "blinded_keys": list(verdict.strong_keys) if verdict is not None else [],
+            "weak_keys": list(verdict.weak_keys) if verdict is not None else [],
+            "policy_version": self._engine.policy.version,
             "registry_offsets": batch.registry_offsets,
             "decided_at": batch.decided_at,
+            "actor": actor,
         }
         return OutRecord(
             self._topics.audit, message.position.encode("ascii"), self._audit.encode(audit)
+        )
+
+    def _held_record(
+        self, message: InputMessage, verdict: Verdict, batch: BatchContext
+    ) -> OutRecord:
+        raw = message.value or b""
+        held = {
+            "input_topic": message.topic,
+            "input_partition": message.partition,
+            "input_offset": message.offset,
+            "event_ref": self._event_ref(verdict),
+            "held_at": batch.decided_at,
+            "reason": verdict.reason.value,
+            "match_strength": verdict.match_strength.value,
+            "bases": list(verdict.bases),
+            "matched_record_refs": list(verdict.matched_record_refs),
+            "policy_version": self._engine.policy.version,
+            "registry_offsets": batch.registry_offsets,
+            "event": raw if len(raw) <= MAX_COPIED_VALUE_BYTES else None,
+            "event_size": len(raw),
+        }
+        return OutRecord(
+            self._topics.review, message.position.encode("ascii"), self._held.encode(held)
         )

@@ -19,9 +19,6 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 
 from guard import __version__
-from guard.codec.avro import codec_for
-from guard.codec.jsonlines import protection_record_from_avro
-from guard.codec.schemas import SchemaName
 from guard.config.errors import ConfigError
 from guard.config.keys import registry_blinder, subject_ref_blinder
 from guard.config.settings import GuardConfig
@@ -31,18 +28,15 @@ from guard.ops.logs import configure_logging
 from guard.ops.metrics import GuardMetrics
 from guard.policy.model import Policy, load_policy
 from guard.registry.index import RegistryIndex
-from guard.registry.model import ProtectionRecord
 from guard.registry.reader import RegistryReader
+from guard.registry.records import decode_protection_record
+from guard.review.tracker import HeldEventTracker
 from guard.stream.decider import MessageDecider, OutputTopics
 from guard.stream.monitor import HealthMonitor
 from guard.stream.output import TransactionalOutput
 from guard.stream.worker import GuardWorker, attach_agent, build_faust_app
 
 log = logging.getLogger(__name__)
-
-
-def decode_protection_record(data: bytes) -> ProtectionRecord:
-    return protection_record_from_avro(codec_for(SchemaName.PROTECTION_RECORD).decode(data))
 
 
 async def check_topics(config: GuardConfig, timeout: float = 15.0) -> None:
@@ -75,6 +69,7 @@ async def check_topics(config: GuardConfig, timeout: float = 15.0) -> None:
         "GUARD_PUBLIC_TOPIC": config.public_topic,
         "GUARD_AUDIT_TOPIC": config.audit_topic,
         "GUARD_DEADLETTER_TOPIC": config.deadletter_topic,
+        "GUARD_REVIEW_TOPIC": config.review_topic,
     }
     for env, topic in wanted.items():
         if topic not in existing:
@@ -92,10 +87,12 @@ class _Lifecycle(mode.Service):
         if self._parts.ops_server is not None:
             await self._parts.ops_server.start()
         await self._parts.worker.start()
+        await self._parts.review_tracker.start()
         self._parts.monitor.start()
 
     async def on_stop(self) -> None:
         await self._parts.monitor.stop()
+        await self._parts.review_tracker.stop()
         await self._parts.worker.stop()
         if self._parts.ops_server is not None:
             await self._parts.ops_server.stop()
@@ -120,6 +117,7 @@ class WorkerParts:
     metrics: GuardMetrics
     ops_server: OpsServer | None
     policy: Policy
+    review_tracker: HeldEventTracker
 
 
 def assemble(config: GuardConfig) -> WorkerParts:
@@ -130,14 +128,7 @@ def assemble(config: GuardConfig) -> WorkerParts:
     metrics.build_info.info({"version": __version__, "policy_version": policy.version})
     index = RegistryIndex()
     engine = DecisionEngine(blinder, subject_ref_blinder(config), index, policy)
-    decider = MessageDecider(
-        engine=engine,
-        custody_codec=codec_for(SchemaName.CUSTODY_EVENT),
-        notice_codec=codec_for(SchemaName.PUBLIC_NOTICE),
-        decision_codec=codec_for(SchemaName.GUARD_DECISION),
-        topics=OutputTopics(config.public_topic, config.audit_topic, config.deadletter_topic),
-        policy_version=policy.version,
-    )
+    decider = MessageDecider(engine, OutputTopics.of(config))
 
     def on_registry_applied(seconds: float) -> None:
         metrics.registry_applied_records.inc()
@@ -187,7 +178,15 @@ def assemble(config: GuardConfig) -> WorkerParts:
             before_scrape=monitor.refresh,
         )
     attach_agent(app, config, worker)
-    return WorkerParts(app, worker, monitor, metrics, ops_server, policy)
+
+    def publish_review_queue(held: int, oldest_held_at: float) -> None:
+        metrics.review_held_events.set(held)
+        metrics.review_oldest_held.set(oldest_held_at)
+
+    tracker = HeldEventTracker(
+        bootstrap=config.brokers, topic=config.review_topic, publish=publish_review_queue
+    )
+    return WorkerParts(app, worker, monitor, metrics, ops_server, policy, tracker)
 
 
 def run_worker(config: GuardConfig) -> int:
@@ -198,7 +197,7 @@ def run_worker(config: GuardConfig) -> int:
     asyncio.run(check_topics(config))
     log.info(
         "guard worker %s starting: brokers=%s custody=%s registry=%s public=%s audit=%s "
-        "deadletter=%s policy=%s metrics=%s",
+        "deadletter=%s review=%s policy=%s metrics=%s",
         __version__,
         config.brokers,
         config.custody_topic,
@@ -206,6 +205,7 @@ def run_worker(config: GuardConfig) -> int:
         config.public_topic,
         config.audit_topic,
         config.deadletter_topic,
+        config.review_topic,
         parts.policy.version,
         f"http://{config.metrics_host}:{config.metrics_port}" if config.metrics_port else "off",
     )

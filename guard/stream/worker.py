@@ -148,11 +148,12 @@ class GuardWorker:
             offsets[tp] = max(offsets.get(tp, 0), message.offset + 1)
             if log.isEnabledFor(logging.DEBUG):
                 log.debug(
-                    "event %s at %s decided %s reason=%s bases=%s keys=%s",
-                    outcome.event_id or "-",
+                    "event %s at %s decided %s reason=%s match=%s bases=%s keys=%s",
+                    (outcome.event_ref or "-")[:16],
                     f"{message.partition}/{message.offset}",
                     outcome.decision.value,
-                    outcome.reason,
+                    outcome.reason.value,
+                    outcome.match_strength.value,
                     ",".join(outcome.bases) or "-",
                     ",".join(k.hex()[:12] for k in outcome.blinded_keys) or "-",
                 )

@@ -34,7 +34,7 @@ def test_status_table_sums_decisions_and_lists_lag() -> None:
     status = parse_status('{"ready": false, "reason": "registry_stale"}', METRICS)
     table = render_status(status)
     assert "NOT READY (registry_stale)" in table
-    assert "PUBLISH 7  DROP 4  REDACT 0  REJECT 0" in table
+    assert "PUBLISH 7  DROP 4  REDACT 0  HOLD 0  REJECT 0" in table
     assert "12 active records; restored yes; halted no" in table
     assert "p0 4" in table
     assert "p2 9, p10 1" in table

@@ -37,6 +37,8 @@ REQUIRED_ALERTS = {
     "GuardDecisionLatencyHigh": "warning",
     "GuardPublishedWhileNotReady": "critical",
     "GuardDown": "critical",
+    "GuardReviewQueueStale": "warning",
+    "GuardReviewQueueGrowing": "warning",
 }
 # The brief's minimum; the other alerts have promtool tests too, checked below.
 MUST_HAVE_FIRING_AND_QUIET_TESTS = (

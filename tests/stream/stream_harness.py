@@ -25,8 +25,11 @@ from guard.cli.tail import read_records
 from guard.codec.avro import codec_for
 from guard.codec.jsonlines import custody_event_from_json, registry_entry_from_json
 from guard.codec.schemas import SchemaName
-from guard.config.keys import registry_blinder
+from guard.config.keys import registry_blinder, subject_ref_blinder
 from guard.config.settings import GuardConfig
+from guard.decision.projection import notice_id
+from guard.decision.references import event_reference
+from guard.registry.model import record_reference
 
 DECISION_TIMEOUT = 120.0
 
@@ -65,6 +68,11 @@ class GuardHarness:
     workdir: Path
     process: subprocess.Popen[bytes] | None = None
     logs: list[Path] = field(default_factory=list)
+    sent_ids: dict[str, str] = field(default_factory=dict)
+    """Keyed reference (audit ``event_ref`` or public ``notice_id``) → the event id sent.
+
+    Outputs never carry an upstream event id; the harness, which knows the
+    keys, maps them back so tests can speak of events by their ids."""
 
     # -- the worker process -------------------------------------------------
 
@@ -150,11 +158,20 @@ class GuardHarness:
         records = [blind_entry(blinder, registry_entry_from_json(e)) for e in entries]
         await write_registry(self.config, records)
 
+    def event_ref(self, event_id: str) -> str:
+        """The keyed reference outputs and logs use for an upstream event id."""
+        return event_reference(registry_blinder(self.config), event_id)
+
+    def record_ref(self, record_id: str) -> str:
+        """The registry key (keyed reference) of an operator's record id."""
+        return record_reference(registry_blinder(self.config), record_id)
+
     async def tombstone(self, record_id: str) -> None:
         producer = AIOKafkaProducer(bootstrap_servers=self.config.brokers, acks="all")
         await producer.start()
         try:
-            await producer.send_and_wait(self.topics.registry, None, key=record_id.encode())
+            key = self.record_ref(record_id).encode()
+            await producer.send_and_wait(self.topics.registry, None, key=key)
         finally:
             await producer.stop()
 
@@ -172,7 +189,15 @@ class GuardHarness:
 
     async def send(self, *events: dict[str, Any]) -> None:
         codec = codec_for(SchemaName.CUSTODY_EVENT)
+        self.remember(*(event["event_id"] for event in events))
         await send_custody(self.config, [codec.encode(custody_event_from_json(e)) for e in events])
+
+    def remember(self, *event_ids: str) -> None:
+        """Let decisions and notices about these events be named by their ids."""
+        blinder, notice_blinder = registry_blinder(self.config), subject_ref_blinder(self.config)
+        for event_id in event_ids:
+            self.sent_ids[event_reference(blinder, event_id)] = event_id
+            self.sent_ids[notice_id(event_id, notice_blinder)] = event_id
 
     # -- reading --------------------------------------------------------------
 
@@ -193,14 +218,20 @@ class GuardHarness:
         records = await read_records(
             self.config.brokers, self.topics.audit, at_least=at_least, timeout=timeout, drain=drain
         )
-        return [decode(r.value) for r in records if r.value is not None]
+        decided = [decode(r.value) for r in records if r.value is not None]
+        for decision in decided:
+            decision["event_id"] = self.sent_ids.get(decision["event_ref"] or "")
+        return decided
 
     async def notices(self, at_least: int = 0, timeout: float = 2.0) -> list[dict[str, Any]]:
         decode = codec_for(SchemaName.PUBLIC_NOTICE).decode
         records = await read_records(
             self.config.brokers, self.topics.public, at_least=at_least, timeout=timeout
         )
-        return [decode(r.value) for r in records if r.value is not None]
+        notices = [decode(r.value) for r in records if r.value is not None]
+        for notice in notices:
+            notice["event_id"] = self.sent_ids.get(notice["notice_id"])
+        return notices
 
     async def public_bytes(self) -> list[bytes]:
         records = await read_records(

@@ -47,7 +47,7 @@ async def test_worker_publishes_nothing_before_restoring_a_large_registry(
     for decision in decided.values():
         # Everything written before the worker started was applied first.
         assert decision["registry_offsets"]["0"] >= registry_end
-    assert [n["notice_id"] for n in await guard.notices(at_least=1)] == ["free-0"]
+    assert [n["event_id"] for n in await guard.notices(at_least=1)] == ["free-0"]
 
 
 async def test_sigkill_mid_stream_leaves_exactly_one_decision_per_event(
@@ -74,7 +74,7 @@ async def test_sigkill_mid_stream_leaves_exactly_one_decision_per_event(
     assert max(positions.values()) == 1
     assert Counter(d["event_id"] for d in decisions) == Counter(e["event_id"] for e in events)
     notices = await guard.notices(at_least=total - total // 10)
-    notice_ids = Counter(n["notice_id"] for n in notices)
+    notice_ids = Counter(n["event_id"] for n in notices)
     assert len(notice_ids) == total - total // 10
     assert max(notice_ids.values()) == 1
     assert not any(n.startswith("k-") and int(n[2:]) % 10 == 0 for n in notice_ids)
@@ -190,4 +190,4 @@ async def test_a_failed_output_transaction_stops_the_worker_and_loses_nothing(
     decisions = await guard.decisions(at_least=2)
     assert Counter(d["event_id"] for d in decisions) == {"first": 1, "second": 1}
     notices = await guard.notices(at_least=1)
-    assert [n["notice_id"] for n in notices] == ["second"]  # "first" went with the old topic
+    assert [n["event_id"] for n in notices] == ["second"]  # "first" went with the old topic
