@@ -75,15 +75,10 @@ def pin_to_one_core() -> int | None:
 
 def build_decider(index: RegistryIndex, blinder: Blinder, subject_ref: Blinder) -> MessageDecider:
     """Wired as ``guard.stream.runner.assemble`` wires it, with the default (drop-all) policy."""
-    policy = default_policy()
-    return MessageDecider(
-        engine=DecisionEngine(blinder, subject_ref, index, policy),
-        custody_codec=codec_for(SchemaName.CUSTODY_EVENT),
-        notice_codec=codec_for(SchemaName.PUBLIC_NOTICE),
-        decision_codec=codec_for(SchemaName.GUARD_DECISION),
-        topics=OutputTopics("public.custody-notices", "guard.decisions", "guard.deadletter"),
-        policy_version=policy.version,
+    topics = OutputTopics(
+        "public.custody-notices", "guard.decisions", "guard.deadletter", "guard.review"
     )
+    return MessageDecider(DecisionEngine(blinder, subject_ref, index, default_policy()), topics)
 
 
 def time_pass(decider: MessageDecider, messages: Sequence[InputMessage]) -> float:
@@ -129,9 +124,7 @@ def stage_times(
     batch = BatchContext.now({0: 1})
     started = time.perf_counter()
     for verdict in verdicts:
-        decider._audit_record(
-            message, verdict.decision, verdict.reason, verdict.event_id, batch, verdict
-        )
+        decider.audit_record(message, verdict.decision, verdict.reason, batch, verdict)
     audit = time.perf_counter() - started
     per_event = 1e6 / len(raw)
     return {
@@ -172,7 +165,7 @@ def run(*, is_smoke: bool, results_dir: Path, log: Callable[[str], None]) -> Sce
         started = time.perf_counter()
         index = RegistryIndex()
         for record in workload.registry(size):
-            index.apply(record.record_id, record)
+            index.apply(record.record_ref, record)
         build_seconds[str(size)] = round(time.perf_counter() - started, 2)
         deciders[size] = build_decider(index, blinder, subject_ref)
         log(f"  index of {size:,} records built in {build_seconds[str(size)]} s ({index!r})")

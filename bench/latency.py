@@ -44,6 +44,7 @@ from guard.codec.errors import DecodeError
 from guard.codec.schemas import SchemaName
 from guard.decision.projection import subject_reference
 from guard.decision.subject import subject_identity
+from guard.identity.keys import subject_keys
 from guard.stream.partitions import partitions_of
 
 NAME = "latency"
@@ -173,8 +174,8 @@ class AuditWatch:
 
 def expected_notice_key(deployment: Deployment, event: dict[str, Any]) -> bytes:
     """The public key the guard will give this event's notice (its subject_ref)."""
-    identity = subject_identity(event["subject"])
-    return subject_reference(identity, event["event_id"], deployment.subject_ref_blinder).encode()
+    subject = subject_keys(subject_identity(event["subject"]))
+    return subject_reference(subject, event["event_id"], deployment.subject_ref_blinder).encode()
 
 
 async def paced_stream(

@@ -6,7 +6,7 @@ same events against the same registry. No real person's data is involved.
 Registry records come in two kinds:
 
 * **protected people** (a pool of a few thousand): real identities, turned into
-  keys by the guard's own ``identity_keys`` and blinded with the run's key,
+  keys by the guard's own ``registry_keys`` and blinded with the run's key,
   exactly as ``guard registry import`` does. The protected share of the event
   mix refers to them, under varied spellings, so matches go through the real
   normalize → blind → look-up path;
@@ -31,7 +31,7 @@ from typing import Any
 from guard.codec.avro import codec_for
 from guard.codec.schemas import SchemaName
 from guard.identity.blind import Blinder
-from guard.identity.keys import identity_keys
+from guard.identity.keys import registry_keys
 from guard.identity.model import Identity, PersonName
 from guard.registry.model import ProtectionBasis, ProtectionRecord, ProtectionStatus
 
@@ -166,7 +166,7 @@ class Workload:
             self._protected_record(f"prot-{n:07d}", person)
             for n, person in enumerate(self.protected)
         ]
-        sample = [len(identity_keys(self.person().identity())) for _ in range(500)]
+        sample = [len(registry_keys(self.person().identity())) for _ in range(500)]
         self.key_counts: tuple[int, ...] = tuple(sample)
 
     @property
@@ -178,10 +178,11 @@ class Workload:
     def person(self, *, is_protected: bool = False) -> Person:
         """A new person with an A-number no one else generated here has.
 
-        Protected people are born on even days (counted from 1950-01-01), everyone
-        else on odd days, so an unprotected event never meets a protected person
-        through a shared name and birth date by chance: every unprotected event
-        must be published, which is what the latency scenario counts on.
+        Protected people are born in years 1950 + 4k, everyone else in years
+        1952 + 4k and never on January 1, so an unprotected event never meets a
+        protected person by chance, not even weakly (a nearby or swapped date,
+        a year-only date, a sound-alike name all need the same year): every
+        unprotected event must be published, which the latency scenario counts on.
         """
         rng = self._rng
         while True:
@@ -195,18 +196,20 @@ class Workload:
             given_name=rng.choice(GIVEN_NAMES),
             middle_name=rng.choice(MIDDLE_NAMES) if rng.random() < 0.3 else None,
             family_name=rng.choice(FAMILY_NAMES),
-            date_of_birth=date(1950, 1, 1)
-            + timedelta(days=2 * rng.randrange(10000) + (0 if is_protected else 1)),
+            date_of_birth=date(1950 + 4 * rng.randrange(14) + (0 if is_protected else 2), 1, 1)
+            + timedelta(days=rng.randrange(1, 364)),
         )
 
     # -- registry ------------------------------------------------------------
 
-    def _protected_record(self, record_id: str, person: Person) -> ProtectionRecord:
+    def _protected_record(self, record_ref: str, person: Person) -> ProtectionRecord:
+        keys = registry_keys(person.identity())
         return _record(
-            record_id,
+            record_ref,
             self._rng.choice(BASES),
             self._blinder.key_id,
-            self._blinder.blind_all(identity_keys(person.identity())),
+            self._blinder.blind_all(keys.strong),
+            self._blinder.blind_all(keys.weak),
         )
 
     def registry(
@@ -255,7 +258,9 @@ class Workload:
             given_name=person.given_name,
             middle_name=person.middle_name,
             family_name=person.family_name,
-            date_of_birth=person.date_of_birth if rng.random() < 0.7 else None,
+            # Always dated: an undated event whose name a protected person shares
+            # is held for review (a weak match), and the names here are few.
+            date_of_birth=person.date_of_birth,
         )
 
     def protected_event(self, event_id: str, person: Person) -> dict[str, Any]:
@@ -331,16 +336,21 @@ class Workload:
 
 
 def _record(
-    record_id: str, basis: ProtectionBasis, key_id: str, keys: frozenset[bytes]
+    record_ref: str,
+    basis: ProtectionBasis,
+    key_id: str,
+    keys: frozenset[bytes],
+    weak_keys: frozenset[bytes] = frozenset(),
 ) -> ProtectionRecord:
     return ProtectionRecord(
-        record_id=record_id,
+        record_ref=record_ref,
         basis=basis,
         status=ProtectionStatus.ACTIVE,
         created_at=EPOCH,
         updated_at=EPOCH,
         blinding_key_id=key_id,
         blinded_keys=keys,
+        weak_keys=weak_keys,
     )
 
 
