@@ -26,8 +26,12 @@ from guard.cli.feed import import_registry, produce_custody
 from guard.cli.tail import read_records
 from guard.cli.topics import topic_specs
 from guard.codec.avro import codec_for
+from guard.codec.jsonlines import iter_json_lines
 from guard.codec.schemas import SchemaName
+from guard.config.keys import registry_blinder, subject_ref_blinder
 from guard.config.settings import GuardConfig, load_config
+from guard.decision.projection import notice_id
+from guard.decision.references import event_reference
 from guard.devbroker.broker import LocalKafkaBroker, free_port
 from guard.devbroker.jars import ensure_kafka_jars
 from guard.devbroker.topics import ensure_topics
@@ -81,31 +85,53 @@ def wait_for_decisions(
             return audit
 
 
+def _sample_event_ids(config: GuardConfig) -> dict[str, str]:
+    """Keyed reference (audit event_ref or public notice_id) → the sample's event id.
+
+    Outputs never carry an upstream event id; the demo holds the keys and the
+    sample file, so it can name its own events again for the summary.
+    """
+    blinder, notice_blinder = registry_blinder(config), subject_ref_blinder(config)
+    ids: dict[str, str] = {}
+    with (EXAMPLES / "custody.jsonl").open(encoding="utf-8") as sample:
+        for _, event in iter_json_lines(sample):
+            event_id = str(event["event_id"])
+            ids[event_reference(blinder, event_id)] = event_id
+            ids[notice_id(event_id, notice_blinder)] = event_id
+    return ids
+
+
 def summarise(config: GuardConfig, expected: int, worker: subprocess.Popen[bytes]) -> int:
     audit = wait_for_decisions(config, expected, worker)
     public = asyncio.run(read_records(config.brokers, config.public_topic, at_least=0, timeout=1))
     decode_audit = codec_for(SchemaName.GUARD_DECISION).decode
     decode_notice = codec_for(SchemaName.PUBLIC_NOTICE).decode
+    names = _sample_event_ids(config)
     decisions = [decode_audit(r.value) for r in audit if r.value is not None]
-    print(f"\n{'event':<10} {'decision':<8} {'reason':<26} bases")
-    for d in sorted(decisions, key=lambda d: (d["event_id"] or "~", d["input_offset"])):
+    for decision in decisions:
+        decision["event"] = names.get(decision["event_ref"] or "", "(undecodable)")
+    print(f"\n{'event':<14} {'decision':<8} {'reason':<26} {'match':<7} bases")
+    for d in sorted(decisions, key=lambda d: (d["event"], d["input_offset"])):
         print(
-            f"{d['event_id'] or '(undecodable)':<10} {d['decision']:<8} {d['reason']:<26} "
+            f"{d['event']:<14} {d['decision']:<8} {d['reason']:<26} {d['match_strength']:<7} "
             f"{','.join(d['bases']) or '-'}"
         )
     print("\nPublished notices (public topic):")
     for record in public:
         n = decode_notice(record.value or b"")
         print(
-            f"  {n['notice_id']}: {n['given_name']} {n['family_name']} A{n['a_number']} "
-            f"{n['custody_status']} at {n['facility_name']} (ref {n['subject_ref'][:12]}...)"
+            f"  {names.get(n['notice_id'], '?')}: {n['given_name']} {n['family_name']} "
+            f"A{n['a_number']} {n['custody_status']} at {n['facility_name']} "
+            f"(ref {n['subject_ref'][:12]}...)"
         )
     counts = Counter(d["decision"] for d in decisions)
+    kinds = ("PUBLISH", "DROP", "REDACT", "HOLD", "REJECT")
     print(
-        "\n"
-        + ", ".join(f"{k}: {counts.get(k, 0)}" for k in ("PUBLISH", "DROP", "REDACT", "REJECT")),
+        "\n" + ", ".join(f"{k}: {counts.get(k, 0)}" for k in kinds),
         f"({len(decisions)} decisions for {expected} events)",
     )
+    if counts.get("HOLD"):
+        print("Held events wait for a reviewer: guard review list, then release or confirm.")
     return 0 if len(decisions) == expected else 1
 
 
