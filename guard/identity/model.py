@@ -17,11 +17,13 @@ class PersonName:
     """One name a person is known by, as typed upstream."""
 
     given_name: str | None
-    """Given name(s); its first token pairs with each family token in a name key."""
+    """Given name(s); each of its words, and all of them run together, pairs with each
+    family word in a name key (``guard.identity.names``)."""
     family_name: str | None
-    """Family name(s), possibly several tokens (``GARCÍA LÓPEZ``)."""
+    """Family name(s), possibly several words (``GARCÍA LÓPEZ``), possibly holding the whole
+    name (``GARCIA LOPEZ, JOSE``) when upstream typed it into one field."""
     middle_name: str | None = None
-    """Middle name(s); only joins the all-tokens key."""
+    """Middle name(s); each word pairs with each family word, like a given name."""
 
     def __repr__(self) -> str:
         return "PersonName(<redacted>)"
@@ -42,7 +44,8 @@ class Identity:
     names: tuple[PersonName, ...] = ()
     """The primary name first, then aliases."""
     date_of_birth: date | None = None
-    """Name keys need it: a name alone is never a key."""
+    """Strong name keys need it; without it a name meets people only weakly (held, never
+    dropped or published on that alone)."""
 
     def __repr__(self) -> str:
         # A repr that printed the fields would put plaintext identifiers into

@@ -242,7 +242,15 @@ def test_revoked_status_and_absent_lists_are_accepted() -> None:
     ],
 )
 def test_entries_that_can_match_are_accepted(overrides: dict[str, Any]) -> None:
-    registry_entry_from_json(entry_json(**overrides))
+    line = entry_json(**overrides)
+    entry = registry_entry_from_json(line)
+    assert entry.record_id == line["record_id"]
+    identity = entry.identity
+    assert identity.a_numbers or identity.fbi_numbers or identity.fins_numbers or identity.names
+    assert identity.names == tuple(
+        PersonName(n.get("given_name"), n.get("family_name"), n.get("middle_name"))
+        for n in line.get("names", [])
+    )
 
 
 _NO_NUMBERS = {"a_numbers": _DELETE, "fbi_numbers": _DELETE, "fins_numbers": _DELETE}
