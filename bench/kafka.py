@@ -33,7 +33,7 @@ from guard.devbroker.broker import LocalKafkaBroker, free_port
 from guard.devbroker.topics import TopicSpec, ensure_topics
 from guard.identity.blind import Blinder
 from guard.registry.model import ProtectionRecord
-from guard.stream.partitions import partitions_of
+from guard.topic_metadata import partitions_of
 
 BROKER_START_TIMEOUT = 180.0
 REGISTRY_CHUNK = 20_000
@@ -270,6 +270,6 @@ class OffsetWatch:
     async def end_total(self, topic: str) -> int:
         if self._consumer is None:
             raise RuntimeError("not entered")
-        partitions = await partitions_of(self._consumer, topic)
+        partitions = await partitions_of(self._bootstrap, topic)
         ends = await self._consumer.end_offsets([TopicPartition(topic, p) for p in partitions])
         return sum(ends.values())

@@ -44,7 +44,7 @@ from guard.codec.errors import DecodeError
 from guard.codec.schemas import SchemaName
 from guard.decision.projection import subject_reference
 from guard.decision.subject import subject_identity
-from guard.stream.partitions import partitions_of
+from guard.topic_metadata import partitions_of
 
 NAME = "latency"
 TARGET_P99_AT_1000 = 0.200
@@ -88,12 +88,13 @@ class PublicWatch:
             fetch_max_wait_ms=50,
         )
         self._topic = topic
+        self._bootstrap = bootstrap
         self.seen: dict[bytes, float] = {}
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self._consumer.start()
-        partitions = await partitions_of(self._consumer, self._topic)
+        partitions = await partitions_of(self._bootstrap, self._topic)
         tps = [TopicPartition(self._topic, p) for p in sorted(partitions)]
         self._consumer.assign(tps)
         await self._consumer.seek_to_end(*tps)
@@ -129,13 +130,14 @@ class AuditWatch:
             fetch_max_wait_ms=50,
         )
         self._topic = topic
+        self._bootstrap = bootstrap
         self.wanted: dict[bytes, asyncio.Future[tuple[float, str]]] = {}
         self._decode = codec_for(SchemaName.GUARD_DECISION).decode
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self._consumer.start()
-        partitions = await partitions_of(self._consumer, self._topic)
+        partitions = await partitions_of(self._bootstrap, self._topic)
         tps = [TopicPartition(self._topic, p) for p in sorted(partitions)]
         self._consumer.assign(tps)
         await self._consumer.seek_to_end(*tps)

@@ -1,0 +1,30 @@
+"""A topic's partitions, asked of the cluster through aiokafka's public admin API.
+
+Kept out of both ``guard.stream`` and ``guard.registry`` so that neither has to
+import the other for it.
+"""
+
+from __future__ import annotations
+
+from aiokafka.admin import AIOKafkaAdminClient
+
+
+async def topic_partitions(admin: AIOKafkaAdminClient, topic: str) -> set[int]:
+    """The topic's partitions, fetched from the broker now; empty if it does not exist."""
+    described = await admin.describe_topics([topic])
+    return {
+        int(partition["partition"])
+        for entry in described
+        if entry.get("topic") == topic and not entry.get("error_code")
+        for partition in entry.get("partitions", ())
+    }
+
+
+async def partitions_of(bootstrap: str, topic: str) -> set[int]:
+    """Like :func:`topic_partitions`, with an admin client of its own for one question."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return await topic_partitions(admin, topic)
+    finally:
+        await admin.close()
