@@ -103,7 +103,7 @@ class HealthMonitor:
         self.refresh()
 
     def _log_restore_progress(self) -> None:
-        if self._reader.is_restored or self._reader.is_halted:
+        if self._reader.is_restored or self._reader.halted is not None:
             return
         now = self._clock()
         if now - self._last_progress_log < PROGRESS_EVERY_SECONDS:
@@ -128,7 +128,7 @@ class HealthMonitor:
         now = self._clock()
         m.registry_ready.set(1 if self.is_ready() else 0)
         m.registry_restored.set(1 if reader.is_restored else 0)
-        m.registry_halted.set(1 if reader.is_halted else 0)
+        m.registry_halted.set(0 if reader.halted is None else 1)
         m.registry_active_records.set(reader.index.active_count)
         if reader.last_caught_up_at is not None:
             age = now - reader.last_caught_up_at
