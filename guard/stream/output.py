@@ -198,18 +198,21 @@ class TransactionalOutput:
         next_offset: int,
     ) -> None:
         await producer.begin_transaction()
+        deliveries: list[Any] = []
         try:
-            await self._send_batches(producer, records)
+            await self._send_batches(producer, records, deliveries)
             await producer.send_offsets_to_transaction(
                 {TopicPartition(source.topic, source.partition): next_offset}, self._group_id
             )
         except Exception:
             await _abort_quietly(producer)
             raise
+        finally:
+            _collect(deliveries)
         await producer.commit_transaction()
 
     async def _send_batches(
-        self, producer: TransactionalProducer, records: Sequence[OutRecord]
+        self, producer: TransactionalProducer, records: Sequence[OutRecord], deliveries: list[Any]
     ) -> None:
         counts: dict[str, int] = {}
         grouped: dict[tuple[str, int], list[OutRecord]] = {}
@@ -224,11 +227,27 @@ class TransactionalOutput:
             batch = producer.create_batch()
             for record in members:
                 if not _append(batch, record):
-                    await producer.send_batch(batch, topic, partition=partition)
+                    deliveries.append(await producer.send_batch(batch, topic, partition=partition))
                     batch = producer.create_batch()
                     if not _append(batch, record):
                         raise OutputFailed("an output record is larger than a producer batch")
-            await producer.send_batch(batch, topic, partition=partition)
+            deliveries.append(await producer.send_batch(batch, topic, partition=partition))
+
+
+def _collect(deliveries: Sequence[Any]) -> None:
+    """Retrieve each batch's delivery outcome once it is known.
+
+    The transaction's commit reports a failed delivery; this only keeps
+    asyncio from logging every failed batch future as never retrieved.
+    """
+    for delivery in deliveries:
+        if isinstance(delivery, asyncio.Future):
+            delivery.add_done_callback(_retrieve)
+
+
+def _retrieve(delivery: asyncio.Future[Any]) -> None:
+    if not delivery.cancelled():
+        delivery.exception()
 
 
 def _append(batch: BatchBuilder, record: OutRecord) -> bool:
