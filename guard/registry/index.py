@@ -1,31 +1,29 @@
-"""The in-memory registry: blinded key → protected records, for O(1) lookups.
+"""The in-memory registry: blinded key → protected records, compact enough for 10M keys.
 
-Sized for millions of records with several keys each, so memory per record
-and per key is kept small:
+Sized for a million records with ten keys each well inside 1 GiB, so each
+key costs 8 bytes in a flat array and nothing else:
 
-* a blinded key is held as the integer of its first 8 bytes (a *slot*), not
-  as the 32-byte digest: a Python int of 64 bits takes 40 bytes where a
-  32-byte ``bytes`` takes 72, and keys are most of the index. Two different
-  digests that share their first 8 bytes can only make an event match a
-  record it does not belong to (a false positive: the event is dropped),
-  never hide a match. HMAC outputs are uniform and the key is secret, so
-  with ten million keys held the chance that a given event's key meets
-  another's slot is about 10^7 / 2^64, i.e. 5 * 10^-13, and nobody without
-  the blinding key can aim for one;
-* one ``dict`` from slot to record id. The value is the record id string
-  itself in the usual case of a key held by one record, and becomes a
-  ``set`` only for a key several records share (one person registered
-  twice, two people with the same name and birth date). A set per key would
-  cost ~200 bytes on every key instead of on the rare shared one;
-* one ``dict`` from record id to a two-slot object (``__slots__``, no
-  per-record ``__dict__``): the basis and the tuple of the record's slots,
-  needed to unlink them when the record changes or goes away;
-* the record id string and the slot ints are the same objects in both
-  dicts, so neither is stored twice.
+* a key is reduced to the first 7 bytes of its digest (a *slot*, 56 bits).
+  Two digests that share a slot can only make an event match a record it
+  does not belong to (a false positive: the event is dropped), never hide a
+  match. HMAC outputs are uniform and the key is secret, so with ten million
+  keys held the chance that a given event key meets another's slot is about
+  10^7 / 2^56, i.e. 1.4 * 10^-10, and nobody without the blinding key can
+  aim for one;
+* slots are spread over 65,536 buckets by their top 16 bits. A bucket is an
+  ``array('Q')`` of entries ``(low 40 bits of the slot) << 24 | record
+  number``, kept sorted so ``bisect`` (in C) finds a slot's holders. A key
+  several records share (one person registered twice, two people with the
+  same name and birth date) simply has one entry per holder;
+* new entries are appended and their bucket is sorted when next searched,
+  so restoring a million records costs an append per key, not an insert;
+* a record is a 24-bit number (at most 16,777,215 records at once; more
+  stops the registry reader, fail closed). Per number the index keeps the
+  record id, the basis and its slots packed into one ``bytes`` (to unlink
+  them when the record changes or goes away); freed numbers are reused.
 
-Measured (docs/BENCHMARKS.md): ~134 bytes per key plus ~120 per record with
-tracemalloc; a worker holding 1M records peaks at 627 MiB with 3.6 keys per
-record and at 1,130 MiB with 10 keys per record.
+Where a ``dict`` of int → record id took ~134 bytes per key, this takes
+~9 (docs/BENCHMARKS.md has the measured restore RSS).
 
 Only ACTIVE records are held: a REVOKED version or a tombstone removes the
 record and its keys, so a lookup never has to filter.
@@ -37,27 +35,37 @@ halt on a bad record; this index trusts what it is given.
 
 from __future__ import annotations
 
+import struct
+from array import array
+from bisect import bisect_left
 from collections.abc import Iterable
 
 from guard.registry.model import BlindedKey, Match, ProtectionBasis, ProtectionRecord
 
-SLOT_BYTES = 8
+SLOT_BYTES = 7
 """How much of a digest the index keeps (see the module docstring)."""
+MAX_RECORDS = (1 << 24) - 1
+_NUMBER_BITS = 24
+_NUMBER_MASK = (1 << _NUMBER_BITS) - 1
+_BUCKET_SHIFT = 8 * SLOT_BYTES - 16
+_LOW_MASK = (1 << _BUCKET_SHIFT) - 1
+_BASES = tuple(ProtectionBasis)
+_BASIS_NUMBER = {basis: n for n, basis in enumerate(_BASES)}
+_from_bytes = int.from_bytes
 
 
-class _IndexedRecord:
-    """What the index keeps of one active record."""
-
-    __slots__ = ("basis", "slots")
-
-    def __init__(self, basis: ProtectionBasis, slots: tuple[int, ...]) -> None:
-        self.basis = basis
-        self.slots = slots
+class RegistryFull(Exception):
+    """More active records than record numbers; the reader halts rather than drop one."""
 
 
 def key_slot(key: BlindedKey) -> int:
     """The integer under which the index files a blinded key."""
-    return int.from_bytes(key[:SLOT_BYTES], "big")
+    return _from_bytes(key[:SLOT_BYTES], "big")
+
+
+def _unpack_slots(packed: bytes) -> tuple[int, ...]:
+    """A record's slots, from their packed form (each zero-extended to 8 bytes)."""
+    return struct.unpack(f">{len(packed) // 8}Q", packed)
 
 
 class RegistryIndex:
@@ -67,11 +75,16 @@ class RegistryIndex:
     applications, so a lookup never sees a half-applied record.
     """
 
-    __slots__ = ("_by_key", "_records")
+    __slots__ = ("_bases", "_buckets", "_free", "_ids", "_numbers", "_slots", "_unsorted")
 
     def __init__(self) -> None:
-        self._by_key: dict[int, str | set[str]] = {}
-        self._records: dict[str, _IndexedRecord] = {}
+        self._buckets = [array("Q") for _ in range(1 << 16)]
+        self._unsorted: set[int] = set()
+        self._numbers: dict[str, int] = {}
+        self._ids: list[str | None] = []
+        self._bases = bytearray()
+        self._slots: list[bytes] = []
+        self._free: list[int] = []
 
     def apply(self, record_id: str, record: ProtectionRecord | None) -> None:
         """Apply one registry message: a new version of ``record_id``, or a tombstone (None).
@@ -79,76 +92,88 @@ class RegistryIndex:
         A new version replaces the old one's keys entirely; REVOKED and a
         tombstone both lift the protection.
         """
-        self._remove(record_id)
+        if record_id in self._numbers:
+            self._remove(record_id)
         if record is None or not record.is_active:
             return
-        slots = tuple({key_slot(key) for key in record.blinded_keys})
-        self._records[record_id] = _IndexedRecord(record.basis, slots)
-        for slot in slots:
-            self._link(slot, record_id)
+        packed = b"".join({b"\0" + key[:SLOT_BYTES] for key in record.blinded_keys})
+        number = self._allocate(record_id, record.basis, packed)
+        buckets, unsorted = self._buckets, self._unsorted
+        for slot in _unpack_slots(packed):
+            bucket = slot >> _BUCKET_SHIFT
+            buckets[bucket].append((slot & _LOW_MASK) << _NUMBER_BITS | number)
+            unsorted.add(bucket)
 
     def match(self, keys: Iterable[BlindedKey]) -> tuple[Match, ...]:
         """Active records sharing at least one key, each once, ordered by record id."""
-        found: set[str] = set()
-        by_key = self._by_key
+        found: set[int] = set()
         for key in keys:
-            holder = by_key.get(int.from_bytes(key[:SLOT_BYTES], "big"))
-            if holder is None:
-                continue
-            if isinstance(holder, str):
-                found.add(holder)
-            else:
-                found.update(holder)
+            slot = _from_bytes(key[:SLOT_BYTES], "big")
+            entries = self._sorted_bucket(slot >> _BUCKET_SHIFT)
+            low = slot & _LOW_MASK
+            at = bisect_left(entries, low << _NUMBER_BITS)
+            while at < len(entries) and entries[at] >> _NUMBER_BITS == low:
+                found.add(entries[at] & _NUMBER_MASK)
+                at += 1
         if not found:
             return ()
-        records = self._records
-        return tuple(
-            Match(record_id, records[record_id].basis) for record_id in sorted(found)
-        )
+        ids, bases = self._ids, self._bases
+        matches = [Match(ids[n], _BASES[bases[n]]) for n in found]  # type: ignore[arg-type]
+        return tuple(sorted(matches, key=lambda m: m.record_id))
 
     @property
     def active_count(self) -> int:
         """Active records held (every record held is active)."""
-        return len(self._records)
+        return len(self._numbers)
 
     @property
     def key_count(self) -> int:
-        """Distinct key slots held (distinct blinded keys, barring a slot collision)."""
-        return len(self._by_key)
+        """Distinct key slots held (distinct blinded keys, barring a slot collision).
+
+        Counted on demand (it walks every entry): for logs and tests, not the hot path.
+        """
+        return sum(
+            len({entry >> _NUMBER_BITS for entry in self._sorted_bucket(bucket)})
+            for bucket in range(len(self._buckets))
+        )
 
     def __len__(self) -> int:
-        return len(self._records)
+        return len(self._numbers)
 
     def __contains__(self, record_id: object) -> bool:
-        return record_id in self._records
+        return record_id in self._numbers
 
     def __repr__(self) -> str:
         return f"RegistryIndex({self.active_count} active records, {self.key_count} keys)"
 
-    def _link(self, slot: int, record_id: str) -> None:
-        holder = self._by_key.get(slot)
-        if holder is None:
-            self._by_key[slot] = record_id
-        elif isinstance(holder, str):
-            if holder != record_id:
-                self._by_key[slot] = {holder, record_id}
+    def _sorted_bucket(self, bucket: int) -> array[int]:
+        entries = self._buckets[bucket]
+        if bucket in self._unsorted:
+            entries = self._buckets[bucket] = array("Q", sorted(entries))
+            self._unsorted.discard(bucket)
+        return entries
+
+    def _allocate(self, record_id: str, basis: ProtectionBasis, packed: bytes) -> int:
+        if self._free:
+            number = self._free.pop()
+            self._ids[number] = record_id
+            self._bases[number] = _BASIS_NUMBER[basis]
+            self._slots[number] = packed
+        elif len(self._ids) > MAX_RECORDS:
+            raise RegistryFull(f"more than {MAX_RECORDS} active registry records")
         else:
-            holder.add(record_id)
+            number = len(self._ids)
+            self._ids.append(record_id)
+            self._bases.append(_BASIS_NUMBER[basis])
+            self._slots.append(packed)
+        self._numbers[record_id] = number
+        return number
 
     def _remove(self, record_id: str) -> None:
-        indexed = self._records.pop(record_id, None)
-        if indexed is None:
-            return
-        for slot in indexed.slots:
-            holder = self._by_key.get(slot)
-            if holder is None:
-                continue
-            if isinstance(holder, str):
-                if holder == record_id:
-                    del self._by_key[slot]
-                continue
-            holder.discard(record_id)
-            if len(holder) == 1:
-                (self._by_key[slot],) = holder
-            elif not holder:
-                del self._by_key[slot]
+        number = self._numbers.pop(record_id)
+        for slot in _unpack_slots(self._slots[number]):
+            entries = self._buckets[slot >> _BUCKET_SHIFT]
+            entries.remove((slot & _LOW_MASK) << _NUMBER_BITS | number)  # keeps the order
+        self._ids[number] = None
+        self._slots[number] = b""
+        self._free.append(number)

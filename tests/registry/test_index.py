@@ -137,11 +137,23 @@ def test_repr_shows_counts_only() -> None:
     assert repr(index) == "RegistryIndex(1 active records, 1 keys)"
 
 
-def test_index_keeps_no_per_record_dict() -> None:
+def test_index_keeps_no_object_per_key() -> None:
     index = RegistryIndex()
-    index.apply("r1", record("r1", "a"))
+    index.apply("r1", record("r1", "a", "b", "c"))
     assert not hasattr(index, "__dict__")
-    assert all(not hasattr(entry, "__dict__") for entry in index._records.values())
+    held = [entries for entries in index._buckets if entries]  # type: ignore[attr-defined]
+    assert sum(len(entries) for entries in held) == 3
+    assert all(entries.typecode == "Q" for entries in held)
+
+
+def test_freed_record_numbers_are_reused() -> None:
+    index = RegistryIndex()
+    for n in range(50):
+        index.apply(f"r{n}", record(f"r{n}", f"k{n}"))
+        index.apply(f"r{n}", None)
+    index.apply("last", record("last", "k"))
+    assert len(index._ids) == 1  # type: ignore[attr-defined]
+    assert index.match([key("k")]) == (Match("last", ProtectionBasis.U_VISA),)
 
 
 _operations = st.lists(
