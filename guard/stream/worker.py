@@ -33,6 +33,7 @@ import asyncio
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, Protocol
@@ -302,15 +303,23 @@ class GuardWorker:
         return committed
 
     def _record(self, outcomes: Sequence[Outcome], received_at: float) -> None:
+        """Count committed decisions: one label look-up per distinct label set, not per event."""
         metrics = self._metrics
-        is_ready = self._is_ready()
+        decisions: Counter[tuple[str, str, str]] = Counter()
+        rejects: Counter[str] = Counter()
+        published = 0
         for outcome in outcomes:
             for basis in outcome.bases or (NO_BASIS,):
-                metrics.decisions.labels(outcome.decision.value, outcome.reason, basis).inc()
+                decisions[outcome.decision.value, outcome.reason, basis] += 1
             if outcome.decision is Decision.REJECT:
-                metrics.deadletters.labels(outcome.reason).inc()
-            elif outcome.decision in (Decision.PUBLISH, Decision.REDACT) and not is_ready:
-                metrics.published_while_not_ready.inc()
+                rejects[outcome.reason] += 1
+            published += outcome.decision in (Decision.PUBLISH, Decision.REDACT)
+        for (decision, reason, basis), count in decisions.items():
+            metrics.decisions.labels(decision, reason, basis).inc(count)
+        for reason, count in rejects.items():
+            metrics.deadletters.labels(reason).inc(count)
+        if published and not self._is_ready():
+            metrics.published_while_not_ready.inc(published)
         if outcomes:
             metrics.decision_latency.observe(self._clock() - received_at)
 

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import random
 
 import pytest
 from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.partitioner import murmur2 as aiokafka_murmur2
 from stream_doubles import InMemoryKafka, InMemoryProducer
 
 from guard.stream.errors import OutputFailed, PartitionFenced
-from guard.stream.output import InputPartition, OutRecord, TransactionalOutput, kafka_partition
+from guard.stream.output import (
+    InputPartition,
+    OutRecord,
+    TransactionalOutput,
+    kafka_partition,
+    murmur2,
+)
 
 P0 = InputPartition("custody", 0)
 P1 = InputPartition("custody", 1)
@@ -27,8 +35,10 @@ def records(count: int) -> list[OutRecord]:
 
 
 def test_keys_land_where_kafkas_default_partitioner_puts_them() -> None:
-    for n in range(200):
-        key = b"key-%d" % n
+    rng = random.Random(7)
+    for n in range(2000):
+        key = rng.randbytes(n % 67)
+        assert murmur2(key) == aiokafka_murmur2(key)
         assert kafka_partition(key, 3) == DefaultPartitioner()(key, [0, 1, 2], [0, 1, 2])
 
 
