@@ -298,6 +298,17 @@ class OffsetWatch:
             if tp.topic == topic and meta.offset > 0
         }
 
+    async def stable_members(self, group: str) -> int:
+        """How many members ``group`` has while it is Stable (0 while it rebalances)."""
+        if self._admin is None:
+            raise RuntimeError("not entered")
+        try:
+            (response,) = await self._admin.describe_consumer_groups([group])
+        except KafkaError:
+            return 0  # no coordinator for the group yet
+        (described,) = response.to_object()["groups"]
+        return len(described["members"]) if described["state"] == "Stable" else 0
+
     async def end_total(self, topic: str) -> int:
         if self._consumer is None:
             raise RuntimeError("not entered")

@@ -37,6 +37,10 @@ from guard.stream.worker import GuardWorker
 
 OUTPUT_BATCH_BYTES = 512 * 1024
 """Largest producer batch (the broker's default message.max.bytes is 1 MiB)."""
+RETRY_BACKOFF_MS = 5
+"""A partition's next transaction starts while the broker still writes the last one's
+markers; it answers CONCURRENT_TRANSACTIONS until then, and aiokafka waits this long
+before asking again (its default, 100 ms, would be added to nearly every batch)."""
 
 
 def build_faust_app(config: GuardConfig) -> faust.App:
@@ -109,6 +113,7 @@ def producer_factory(config: GuardConfig) -> ProducerFactory:
             acks="all",
             linger_ms=0,
             max_batch_size=OUTPUT_BATCH_BYTES,
+            retry_backoff_ms=RETRY_BACKOFF_MS,
         )
         return producer
 

@@ -219,8 +219,10 @@ class GuardWorker:
             await self._reader.wait_until_fresh()
         finally:
             self.state.held_since, self.state.held_events = None, 0
+        fresh_at = self._clock()
         context = BatchContext.now(self._reader.applied)
         decided = {source: self._decide(source, part, context) for source, part in admitted.items()}
+        decided_at = self._clock()
         async with self._commit_lock:
             if self._generation != generation_id:
                 log.info(
@@ -231,6 +233,14 @@ class GuardWorker:
                 return
             committed = await self._commit(decided)
         self._record(committed, received_at)
+        log.debug(
+            "batch of %d events over %d partitions: gate %.1f ms, decide %.1f ms, commit %.1f ms",
+            count,
+            len(decided),
+            (fresh_at - received_at) * 1000,
+            (decided_at - fresh_at) * 1000,
+            (self._clock() - decided_at) * 1000,
+        )
 
     async def _admit(
         self, records: Mapping[Any, Sequence[FetchedRecord]], generation_id: int
