@@ -235,6 +235,11 @@ class TransactionalOutput:
             await producer.send_offsets_to_transaction(
                 {TopicPartition(source.topic, source.partition): next_offset}, self._group_id
             )
+            # aiokafka fails a batch the broker refused for good (say
+            # OutOfOrderSequenceNumber after retries) without failing the
+            # transaction, so a commit could carry the offset without the
+            # records. Every batch must be acknowledged before the commit.
+            await asyncio.gather(*deliveries)
         except Exception:
             await _abort_quietly(producer)
             raise

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import TopicPartition
-from aiokafka.errors import KafkaConnectionError, ProducerFenced
+from aiokafka.errors import KafkaConnectionError, OutOfOrderSequenceNumber, ProducerFenced
 
 from guard.policy.model import Decision
 from guard.stream.decider import BatchContext, InputMessage, Outcome
@@ -44,6 +44,8 @@ class InMemoryKafka:
     starts: list[str] = field(default_factory=list)
     failing_commits: int = 0
     """How many commits fail next with a (non-fencing) connection error."""
+    failing_batches: int = 0
+    """How many producer batches the broker refuses next, for good."""
 
     def producer(self, transactional_id: str) -> InMemoryProducer:
         return InMemoryProducer(self, transactional_id)
@@ -96,8 +98,18 @@ class InMemoryProducer:
     def create_batch(self) -> InMemoryBatch:
         return InMemoryBatch(self.batch_capacity)
 
-    async def send_batch(self, batch: InMemoryBatch, topic: str, *, partition: int) -> None:
-        self.pending += [Written(topic, partition, k, v, h) for k, v, h in batch.items]
+    async def send_batch(
+        self, batch: InMemoryBatch, topic: str, *, partition: int
+    ) -> asyncio.Future[None]:
+        """Like aiokafka: a refused batch fails its own future, not the transaction."""
+        delivery: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self.kafka.failing_batches:
+            self.kafka.failing_batches -= 1
+            delivery.set_exception(OutOfOrderSequenceNumber())
+        else:
+            self.pending += [Written(topic, partition, k, v, h) for k, v, h in batch.items]
+            delivery.set_result(None)
+        return delivery
 
     async def send_offsets_to_transaction(
         self, offsets: Mapping[TopicPartition, int], group_id: str

@@ -37,6 +37,8 @@ async def decided_count(guard: GuardHarness, at_least: int) -> int:
 
 async def assert_exactly_once(guard: GuardHarness, events: list[dict[str, Any]]) -> None:
     decisions = await guard.decisions(at_least=len(events))
+    missing = sorted({e["event_id"] for e in events} - {d["event_id"] for d in decisions})
+    assert not missing, f"{len(missing)} events without a decision, e.g. {missing[:5]}"
     positions = Counter((d["input_partition"], d["input_offset"]) for d in decisions)
     assert len(positions) == len(events)
     assert max(positions.values()) == 1, positions.most_common(3)

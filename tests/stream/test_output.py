@@ -87,6 +87,16 @@ async def test_a_broker_error_is_an_output_failure_and_shows_nothing() -> None:
     assert kafka.visible == [] and kafka.committed == {}
 
 
+async def test_a_batch_the_broker_refused_fails_the_transaction_instead_of_committing() -> None:
+    kafka = InMemoryKafka(failing_batches=1)
+    out = output(kafka)
+    await out.acquire([P0])
+
+    with pytest.raises(OutputFailed, match="OutOfOrderSequenceNumber"):
+        await out.commit(P0, records(11), next_offset=11)
+    assert kafka.committed == {}
+
+
 async def test_a_commit_that_never_finishes_fails_after_the_transaction_timeout() -> None:
     kafka = InMemoryKafka()
     out = output(kafka, timeout_ms=50)
