@@ -38,6 +38,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, Protocol
 
+from aiokafka import TopicPartition
+
 from guard.ops.metrics import NO_BASIS, GuardMetrics
 from guard.policy.model import Decision
 from guard.stream.decider import BatchContext, InputMessage, Outcome
@@ -68,9 +70,16 @@ class FreshRegistry(Protocol):
 
 
 class CommittedOffsets(Protocol):
-    """The group consumer as the worker sees it: seek to committed and say where that is."""
+    """The group consumer as the worker sees it (Faust's consumer has these methods)."""
 
-    async def seek_to_committed(self) -> Mapping[Any, int | None]: ...
+    async def seek_to_committed(self) -> Mapping[Any, int | None]:
+        """Seek every assigned partition to its committed offset; those offsets (or None)."""
+
+    async def earliest_offsets(self, *partitions: Any) -> Mapping[Any, int]:
+        """The first offset still in each partition's log."""
+
+    async def seek_wait(self, partitions: Mapping[Any, int]) -> None:
+        """Move the consumer to these offsets and wait until it is there."""
 
 
 class FetchedRecord(Protocol):
@@ -125,6 +134,8 @@ class GuardWorker:
         self._generation: int | None = None
         """The consumer generation whose assignment is in force; None between assignments."""
         self._assignment_changed = asyncio.Condition()
+        self._gaps: dict[InputPartition, tuple[int, int]] = {}
+        """Per partition, a gap (next offset, first offset after it) waiting to be confirmed."""
 
     def mark_started(self) -> None:
         self.state.has_started = True
@@ -164,12 +175,9 @@ class GuardWorker:
                 log.critical("%s; stopping the worker", exc)
                 self._on_fatal()
             self.state.next_offsets.clear()
+            self._gaps.clear()
             if sources:
-                committed = await self._consumer().seek_to_committed()
-                for tp, offset in committed.items():
-                    source = InputPartition(tp.topic, tp.partition)
-                    if source in sources and offset is not None and offset >= 0:
-                        self.state.next_offsets[source] = offset
+                await self._read_next_offsets(sources)
             self._generation = generation_id
             self._assignment_changed.notify_all()
             log.info(
@@ -178,6 +186,29 @@ class GuardWorker:
                 generation_id,
                 {s.partition: o for s, o in sorted(self.state.next_offsets.items(), key=_by_part)},
             )
+
+    async def _read_next_offsets(self, sources: list[InputPartition]) -> None:
+        """Each owned partition's next offset: the committed one, else the log's first.
+
+        Knowing it exactly is what lets :meth:`_admit` refuse records that do
+        not follow on from it (a fetch buffered before a rebalance, say).
+        """
+        consumer = self._consumer()
+        committed = await consumer.seek_to_committed()
+        for tp, offset in committed.items():
+            source = InputPartition(tp.topic, tp.partition)
+            if source in sources and offset is not None and offset >= 0:
+                self.state.next_offsets[source] = offset
+        fresh = [
+            TopicPartition(s.topic, s.partition)
+            for s in sources
+            if s not in self.state.next_offsets
+        ]
+        if fresh:
+            earliest = await consumer.earliest_offsets(*fresh)
+            for tp, offset in earliest.items():
+                self.state.next_offsets[InputPartition(tp.topic, tp.partition)] = offset
+            await consumer.seek_wait(earliest)
 
     def _custody(self, partitions: Iterable[Any]) -> list[InputPartition]:
         custody = self._custody_topic
@@ -259,18 +290,52 @@ class GuardWorker:
             log.info("dropping a batch fetched before a rebalance")
             return {}
         admitted: dict[InputPartition, Sequence[FetchedRecord]] = {}
+        rewind: dict[Any, int] = {}
         for tp, batch in records.items():
             source = InputPartition(tp.topic, tp.partition)
-            if not self._output.owns(source):
-                continue
             next_offset = self.state.next_offsets.get(source)
-            if next_offset is not None and batch[0].offset < next_offset:
+            if next_offset is None or not self._output.owns(source):
+                continue
+            if batch[0].offset < next_offset:
                 # Fetched from before the committed offset (a seek raced a
                 # commit): those events are decided already.
                 batch = [record for record in batch if record.offset >= next_offset]
-            if batch:
-                admitted[source] = batch
+            if not batch:
+                continue
+            if batch[0].offset > next_offset and not self._is_real_gap(source, batch[0].offset):
+                rewind[tp] = next_offset
+                continue
+            self._gaps.pop(source, None)
+            admitted[source] = batch
+        if rewind:
+            log.warning(
+                "records after a gap on custody partitions %s; reading them again from the "
+                "next offset to decide",
+                sorted(tp.partition for tp in rewind),
+            )
+            try:
+                await self._consumer().seek_wait(rewind)
+            except Exception as exc:
+                # A rebalance may have taken the partition meanwhile; either
+                # way nothing after the gap was decided, and the gap is
+                # checked again on the next fetch.
+                log.info("rewinding after a gap failed (%s)", type(exc).__name__)
         return admitted
+
+    def _is_real_gap(self, source: InputPartition, first: int) -> bool:
+        """True once a gap before ``first`` was seen again after rewinding to the next offset.
+
+        Offsets can be missing for good (transaction markers, compaction,
+        retention). Records arriving after a gap can also be stale, fetched
+        before a rebalance moved the consumer. Only a gap that is still there
+        after reading again from the expected offset is believed; deciding
+        past a false one would commit an offset over events never decided.
+        """
+        seen = (self.state.next_offsets[source], first)
+        if self._gaps.get(source) == seen:
+            return True
+        self._gaps[source] = seen
+        return False
 
     def _decide(
         self, source: InputPartition, batch: Sequence[FetchedRecord], context: BatchContext

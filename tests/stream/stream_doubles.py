@@ -139,9 +139,17 @@ class GroupConsumer:
     kafka: InMemoryKafka
     group: str
     assigned: set[TopicPartition] = field(default_factory=set)
+    log_start: int = 0
+    seeks: list[dict[Any, int]] = field(default_factory=list)
 
     async def seek_to_committed(self) -> dict[TopicPartition, int | None]:
         return {tp: self.kafka.committed.get((self.group, tp)) for tp in self.assigned}
+
+    async def earliest_offsets(self, *partitions: TopicPartition) -> dict[TopicPartition, int]:
+        return dict.fromkeys(partitions, self.log_start)
+
+    async def seek_wait(self, partitions: Mapping[Any, int]) -> None:
+        self.seeks.append(dict(partitions))
 
 
 @dataclass(frozen=True)

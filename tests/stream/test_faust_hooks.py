@@ -34,7 +34,14 @@ def test_the_pinned_minor_versions_are_installed() -> None:
 
 def test_faust_consumer_has_the_methods_the_drain_loop_overrides_and_calls() -> None:
     base = faust_consumer.Consumer
-    for name in ("_drain_messages", "_wait_next_records", "perform_seek", "seek_to_committed"):
+    for name in (
+        "_drain_messages",
+        "_wait_next_records",
+        "perform_seek",
+        "seek_to_committed",
+        "seek_wait",
+        "earliest_offsets",
+    ):
         assert inspect.iscoroutinefunction(getattr(base, name)), name
     assert list(inspect.signature(base._wait_next_records).parameters) == ["self", "timeout"]
     assert list(inspect.signature(base._drain_messages).parameters) == ["self", "fetcher"]

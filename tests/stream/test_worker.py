@@ -17,7 +17,7 @@ from stream_doubles import (
 )
 
 from guard.ops.metrics import GuardMetrics
-from guard.stream.output import TransactionalOutput
+from guard.stream.output import InputPartition, TransactionalOutput
 from guard.stream.worker import GuardWorker
 
 CUSTODY = "custody"
@@ -126,6 +126,45 @@ async def test_records_before_the_committed_offset_are_not_decided_again() -> No
 
     assert decider.decided == ["custody/0/4", "custody/0/5", "custody/0/6"]
     assert kafka.committed[(GROUP, TopicPartition(CUSTODY, 0))] == 7
+
+
+async def test_records_after_a_gap_are_read_again_before_the_gap_is_believed() -> None:
+    kafka = InMemoryKafka()
+    worker, consumer, decider = make_worker(kafka)
+    await assign(worker, consumer, [0], generation=1)
+
+    # Offsets 0-19 never came: a fetch buffered before a rebalance, say.
+    await worker.process_batch(fetch(CUSTODY, 0, range(20, 25)), 1)
+    assert decider.decided == []
+    assert consumer.seeks[1:] == [{TopicPartition(CUSTODY, 0): 0}]  # after the log-start seek
+
+    await worker.process_batch(fetch(CUSTODY, 0, range(0, 3)), 1)  # read again from 0
+    assert decider.decided == ["custody/0/0", "custody/0/1", "custody/0/2"]
+
+
+async def test_a_gap_seen_again_after_rewinding_is_real_and_passed() -> None:
+    kafka = InMemoryKafka()
+    kafka.committed[(GROUP, TopicPartition(CUSTODY, 0))] = 10
+    worker, consumer, decider = make_worker(kafka)
+    await assign(worker, consumer, [0], generation=1)
+
+    await worker.process_batch(fetch(CUSTODY, 0, [12, 13]), 1)  # 10 and 11: txn markers
+    await worker.process_batch(fetch(CUSTODY, 0, [12, 13]), 1)  # still missing: believed
+
+    assert decider.decided == ["custody/0/12", "custody/0/13"]
+    assert kafka.committed[(GROUP, TopicPartition(CUSTODY, 0))] == 14
+
+
+async def test_a_partition_never_committed_starts_at_its_log_start() -> None:
+    kafka = InMemoryKafka()
+    worker, consumer, decider = make_worker(kafka)
+    consumer.log_start = 5
+    await assign(worker, consumer, [0], generation=1)
+
+    assert worker.state.next_offsets == {InputPartition(CUSTODY, 0): 5}
+    assert consumer.seeks == [{TopicPartition(CUSTODY, 0): 5}]
+    await worker.process_batch(fetch(CUSTODY, 0, range(5, 7)), 1)
+    assert decider.decided == ["custody/0/5", "custody/0/6"]
 
 
 async def test_partitions_not_assigned_to_this_worker_are_never_decided() -> None:
