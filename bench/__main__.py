@@ -22,15 +22,15 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import decision_core, end_to_end, latency, registry_scale
+from bench import decision_core, end_to_end, failover, latency, registry_scale
 from bench.kafka import running_broker
 from bench.report import ScenarioResult, load_average, now, update_docs, write_result
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_RESULTS = REPO / "bench" / "results"
 DEFAULT_DOCS = REPO / "docs" / "BENCHMARKS.md"
-SCENARIOS = (decision_core.NAME, end_to_end.NAME, latency.NAME, registry_scale.NAME)
-BROKER_SCENARIOS = frozenset({end_to_end.NAME, latency.NAME, registry_scale.NAME})
+SCENARIOS = (decision_core.NAME, end_to_end.NAME, latency.NAME, failover.NAME, registry_scale.NAME)
+BROKER_SCENARIOS = frozenset(SCENARIOS) - {decision_core.NAME}
 
 
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
                     module = {
                         end_to_end.NAME: end_to_end,
                         latency.NAME: latency,
+                        failover.NAME: failover,
                         registry_scale.NAME: registry_scale,
                     }[name]
                     extra = (

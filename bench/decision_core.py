@@ -29,7 +29,7 @@ import statistics
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -216,7 +216,7 @@ def run(*, is_smoke: bool, results_dir: Path, log: Callable[[str], None]) -> Sce
             "events": params.events,
             "rounds": params.rounds,
             "seed": params.seed,
-            "mix": {"protected": 0.05, "malformed": 0.01, "unprotected": 0.94},
+            "mix": asdict(EventMix()),
             "pinned_cpu": cpu,
             "path": "guard.stream.decider.MessageDecider.decide (decode, engine, notice and "
             "audit encode, dead letter)",

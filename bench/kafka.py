@@ -33,7 +33,7 @@ from guard.devbroker.broker import LocalKafkaBroker, free_port
 from guard.devbroker.topics import TopicSpec, ensure_topics
 from guard.identity.blind import Blinder
 from guard.registry.model import ProtectionRecord
-from guard.stream.partitions import partitions_of
+from guard.topic_metadata import partitions_of
 
 BROKER_START_TIMEOUT = 180.0
 REGISTRY_CHUNK = 20_000
@@ -70,7 +70,9 @@ class Deployment:
         return Blinder(bytes.fromhex(self.env["GUARD_SUBJECT_REF_KEY"]), "subject-ref")
 
 
-async def deploy(bootstrap: str, workdir: Path, name: str, **extra_env: str) -> Deployment:
+async def deploy(
+    bootstrap: str, workdir: Path, name: str, *, custody_partitions: int = 3, **extra_env: str
+) -> Deployment:
     """Fresh, uniquely named topics, configured as ``guard topics create`` makes them."""
     run = f"{name}-{uuid.uuid4().hex[:8]}"
     env = {
@@ -90,8 +92,31 @@ async def deploy(bootstrap: str, workdir: Path, name: str, **extra_env: str) -> 
         **extra_env,
     }
     config = load_config(env)
-    await ensure_topics(bootstrap, topic_specs(config))
+    await ensure_topics(bootstrap, topic_specs(config, custody_partitions=custody_partitions))
     return Deployment(bootstrap, workdir, env, config)
+
+
+async def deploy_sharing_inputs(base: Deployment, name: str) -> Deployment:
+    """A second deployment on ``base``'s custody and registry topics and keys.
+
+    It has its own consumer group and output topics, so a second run over the
+    same events is counted (and checked for exactly-once) on its own.
+    """
+    run = f"{name}-{uuid.uuid4().hex[:8]}"
+    env = {
+        **base.env,
+        "GUARD_APP_ID": f"guard-{run}",
+        "GUARD_PUBLIC_TOPIC": f"public-{run}",
+        "GUARD_AUDIT_TOPIC": f"audit-{run}",
+        "GUARD_DEADLETTER_TOPIC": f"deadletter-{run}",
+        "GUARD_DATA_DIR": str(base.workdir / f"guard-data-{run}"),
+    }
+    config = load_config(env)
+    outputs = {config.public_topic, config.audit_topic, config.deadletter_topic}
+    await ensure_topics(
+        base.bootstrap, [spec for spec in topic_specs(config) if spec.name in outputs]
+    )
+    return Deployment(base.bootstrap, base.workdir, env, config)
 
 
 async def create_topic(bootstrap: str, name: str, partitions: int) -> None:
@@ -257,19 +282,36 @@ class OffsetWatch:
             await self._consumer.stop()
 
     async def committed(self, group: str, topic: str) -> int:
+        """The sum of ``group``'s committed offsets on ``topic``."""
+        return sum((await self.committed_by_partition(group, topic)).values())
+
+    async def committed_by_partition(self, group: str, topic: str) -> dict[int, int]:
         if self._admin is None:
             raise RuntimeError("not entered")
         try:
             offsets = await self._admin.list_consumer_group_offsets(group)
         except KafkaError:
-            return 0  # the group does not exist yet: nothing committed
-        return sum(
-            meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset > 0
-        )
+            return {}  # the group does not exist yet: nothing committed
+        return {
+            tp.partition: meta.offset
+            for tp, meta in offsets.items()
+            if tp.topic == topic and meta.offset > 0
+        }
+
+    async def stable_members(self, group: str) -> int:
+        """How many members ``group`` has while it is Stable (0 while it rebalances)."""
+        if self._admin is None:
+            raise RuntimeError("not entered")
+        try:
+            (response,) = await self._admin.describe_consumer_groups([group])
+        except KafkaError:
+            return 0  # no coordinator for the group yet
+        (described,) = response.to_object()["groups"]
+        return len(described["members"]) if described["state"] == "Stable" else 0
 
     async def end_total(self, topic: str) -> int:
         if self._consumer is None:
             raise RuntimeError("not entered")
-        partitions = await partitions_of(self._consumer, topic)
+        partitions = await partitions_of(self._bootstrap, topic)
         ends = await self._consumer.end_offsets([TopicPartition(topic, p) for p in partitions])
         return sum(ends.values())

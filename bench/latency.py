@@ -28,14 +28,20 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from bench.kafka import Deployment, deploy, with_metrics_port, write_registry_in_chunks
+from bench.kafka import (
+    Deployment,
+    WorkerProcess,
+    deploy,
+    with_metrics_port,
+    write_registry_in_chunks,
+)
 from bench.report import ScenarioResult, at_most
 from bench.workload import EventMix, Workload
 from guard.cli.feed import write_registry
@@ -45,11 +51,11 @@ from guard.codec.schemas import SchemaName
 from guard.decision.projection import subject_reference
 from guard.decision.subject import subject_identity
 from guard.identity.keys import subject_keys
-from guard.stream.partitions import partitions_of
+from guard.topic_metadata import partitions_of
 
 NAME = "latency"
-TARGET_P99_AT_1000 = 0.200
-TARGET_UPDATE_P99 = 0.500
+TARGET_P99_AT_1000 = 0.100
+TARGET_UPDATE_P99 = 0.250
 
 
 @dataclass(frozen=True)
@@ -77,8 +83,8 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[rank - 1]
 
 
-class PublicWatch:
-    """Notes the monotonic time each expected notice key is first seen (read_committed)."""
+class TopicWatch:
+    """Follows one topic ``read_committed`` from its end, noting when records arrive."""
 
     def __init__(self, bootstrap: str, topic: str) -> None:
         self._consumer = AIOKafkaConsumer(
@@ -88,13 +94,13 @@ class PublicWatch:
             isolation_level="read_committed",
             fetch_max_wait_ms=50,
         )
+        self._bootstrap = bootstrap
         self._topic = topic
-        self.seen: dict[bytes, float] = {}
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self._consumer.start()
-        partitions = await partitions_of(self._consumer, self._topic)
+        partitions = await partitions_of(self._bootstrap, self._topic)
         tps = [TopicPartition(self._topic, p) for p in sorted(partitions)]
         self._consumer.assign(tps)
         await self._consumer.seek_to_end(*tps)
@@ -108,8 +114,10 @@ class PublicWatch:
             now = time.monotonic()
             for records in batches.values():
                 for record in records:
-                    if record.key is not None:
-                        self.seen.setdefault(record.key, now)
+                    self.seen(record.key, record.value, now)
+
+    def seen(self, key: bytes | None, value: bytes | None, at: float) -> None:
+        raise NotImplementedError
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -118,31 +126,34 @@ class PublicWatch:
         await self._consumer.stop()
 
 
-class AuditWatch:
-    """Finds the audit record of given input positions (read_committed) and its decision."""
+class PublicWatch(TopicWatch):
+    """Notes the monotonic time each notice key is first seen."""
 
     def __init__(self, bootstrap: str, topic: str) -> None:
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
-            group_id=None,
-            enable_auto_commit=False,
-            isolation_level="read_committed",
-            fetch_max_wait_ms=50,
-        )
-        self._topic = topic
+        super().__init__(bootstrap, topic)
+        self.first_seen: dict[bytes, float] = {}
+
+    def seen(self, key: bytes | None, value: bytes | None, at: float) -> None:
+        if key is not None:
+            self.first_seen.setdefault(key, at)
+
+    async def wait_for(self, keys: Iterable[bytes], timeout: float) -> None:
+        """Until every key in ``keys`` has been seen (a condition, not a fixed sleep)."""
+        wanted = set(keys)
+        deadline = time.monotonic() + timeout
+        while not wanted <= self.first_seen.keys():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(wanted - self.first_seen.keys())} notices never came")
+            await asyncio.sleep(0.05)
+
+
+class AuditWatch(TopicWatch):
+    """Finds the audit record of given input positions and its decision."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        super().__init__(bootstrap, topic)
         self.wanted: dict[bytes, asyncio.Future[tuple[float, str]]] = {}
         self._decode = codec_for(SchemaName.GUARD_DECISION).decode
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        await self._consumer.start()
-        partitions = await partitions_of(self._consumer, self._topic)
-        tps = [TopicPartition(self._topic, p) for p in sorted(partitions)]
-        self._consumer.assign(tps)
-        await self._consumer.seek_to_end(*tps)
-        for tp in tps:
-            await self._consumer.position(tp)
-        self._task = asyncio.create_task(self._follow())
 
     def expect(self, position: bytes) -> asyncio.Future[tuple[float, str]]:
         future = self.wanted.get(position)
@@ -150,26 +161,15 @@ class AuditWatch:
             future = self.wanted[position] = asyncio.get_running_loop().create_future()
         return future
 
-    async def _follow(self) -> None:
-        while True:
-            batches = await self._consumer.getmany(timeout_ms=100)
-            now = time.monotonic()
-            for records in batches.values():
-                for record in records:
-                    future = self.wanted.get(record.key or b"")
-                    if future is None or future.done() or record.value is None:
-                        continue
-                    try:
-                        decision = str(self._decode(record.value)["decision"])
-                    except DecodeError:
-                        decision = "undecodable"
-                    future.set_result((now, decision))
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-        await self._consumer.stop()
+    def seen(self, key: bytes | None, value: bytes | None, at: float) -> None:
+        future = self.wanted.get(key or b"")
+        if future is None or future.done() or value is None:
+            return
+        try:
+            decision = str(self._decode(value)["decision"])
+        except DecodeError:
+            decision = "undecodable"
+        future.set_result((at, decision))
 
 
 def expected_notice_key(deployment: Deployment, event: dict[str, Any]) -> bytes:
@@ -265,6 +265,66 @@ def histogram_quantiles(metrics_text: str, name: str) -> dict[str, Any]:
     return found
 
 
+@dataclass
+class Probes:
+    """What one latency run talks to: the worker, a producer and the two watches."""
+
+    deployment: Deployment
+    worker: WorkerProcess
+    producer: AIOKafkaProducer
+    public: PublicWatch
+    audit: AuditWatch
+
+
+def paced_events(
+    deployment: Deployment, workload: Workload, rate: int, count: int
+) -> list[tuple[bytes, bytes | None]]:
+    """``(payload, notice key or None)`` pairs drawn from the standard ``EventMix``."""
+    events: list[tuple[bytes, bytes | None]] = []
+    for n in range(count):
+        payload, published = workload.mixed_event(f"r{rate}-{n:07d}", EventMix())
+        key = expected_notice_key(deployment, published) if published is not None else None
+        events.append((payload, key))
+    return events
+
+
+async def warm_up(probes: Probes, workload: Workload) -> None:
+    """The first batches pay for the group join and first transactions; wait them out."""
+    warm = paced_events(probes.deployment, workload, 0, 200)
+    for payload, _ in warm:
+        await probes.producer.send(probes.deployment.config.custody_topic, payload, key=b"warm")
+    await probes.producer.flush()
+    await probes.public.wait_for((k for _, k in warm if k is not None), timeout=120)
+
+
+async def measure_rate(
+    probes: Probes, events: list[tuple[bytes, bytes | None]], rate: int, drain_timeout: float
+) -> dict[str, Any]:
+    """Send ``events`` on schedule at ``rate``; latency from schedule to each notice seen."""
+    scheduled: dict[bytes, float] = {}
+    lag = await paced_stream(
+        probes.producer, probes.deployment.config.custody_topic, events, rate, scheduled
+    )
+    await probes.producer.flush()
+    deadline = time.monotonic() + drain_timeout
+    while time.monotonic() < deadline and not scheduled.keys() <= probes.public.first_seen.keys():
+        probes.worker.require_running()
+        await asyncio.sleep(0.2)
+    seen = probes.public.first_seen
+    latencies = [seen[k] - due for k, due in scheduled.items() if k in seen]
+    return {
+        "offered_per_second": rate,
+        "events": len(events),
+        "notices_expected": len(scheduled),
+        "notices_missing": len(scheduled) - len(latencies),
+        "p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+        "p999_ms": round(percentile(latencies, 0.999) * 1000, 1),
+        "max_ms": round(max(latencies) * 1000, 1) if latencies else None,
+        "producer_worst_lag_ms": round(lag * 1000, 1),
+    }
+
+
 async def run(
     *,
     is_smoke: bool,
@@ -280,115 +340,77 @@ async def run(
     config = deployment.config
     workload = Workload(params.seed, deployment.blinder)
     await write_registry_in_chunks(config, list(workload.registry(params.registry_size)))
-    worker = with_metrics_port(deployment)
-    worker.start()
+    probes = Probes(
+        deployment,
+        with_metrics_port(deployment),
+        AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all"),
+        PublicWatch(bootstrap, config.public_topic),
+        AuditWatch(bootstrap, config.audit_topic),
+    )
+    probes.worker.start()
     figures: dict[str, Any] = {}
-    targets = []
-    summary = []
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    public = PublicWatch(bootstrap, config.public_topic)
-    audit = AuditWatch(bootstrap, config.audit_topic)
     try:
-        ready_seconds = await worker.wait_ready(timeout=120)
-        log(f"  worker ready after {ready_seconds:.1f} s")
-        await producer.start()
-        await public.start()
-        await audit.start()
-        # Warm up: the first batches pay for the group join and first transaction.
-        warm = workload.events(200, EventMix(protected=0.0, malformed=0.0), prefix="warm")
-        for payload in warm:
-            await producer.send(config.custody_topic, payload, key=b"warm")
-        await producer.flush()
-        await asyncio.sleep(3)
+        log(f"  worker ready after {await probes.worker.wait_ready(timeout=120):.1f} s")
+        for client in (probes.producer, probes.public, probes.audit):
+            await client.start()
+        await warm_up(probes, workload)
         for rate, seconds in zip(params.rates, params.seconds_per_rate, strict=True):
-            count = int(rate * seconds)
-            events: list[tuple[bytes, bytes | None]] = []
-            for n in range(count):
-                event_id = f"r{rate}-{n:07d}"
-                roll = n % 100
-                if roll == 0:
-                    events.append((workload.malformed_bytes(event_id), None))
-                elif roll <= 5:
-                    person = workload.protected[n % len(workload.protected)]
-                    events.append(
-                        (workload.encode(workload.protected_event(event_id, person)), None)
-                    )
-                else:
-                    event = workload.unprotected_event(event_id)
-                    events.append((workload.encode(event), expected_notice_key(deployment, event)))
-            scheduled: dict[bytes, float] = {}
-            stream = paced_stream(producer, config.custody_topic, events, rate, scheduled)
+            events = paced_events(deployment, workload, rate, int(rate * seconds))
+            measured = measure_rate(probes, events, rate, params.drain_timeout)
             if rate == params.rates[0] and params.updates:
                 every = seconds / params.updates
-                lag, updates = await asyncio.gather(
-                    stream,
-                    registry_updates(deployment, workload, producer, audit, params.updates, every),
+                entry, updates = await asyncio.gather(
+                    measured,
+                    registry_updates(
+                        deployment, workload, probes.producer, probes.audit, params.updates, every
+                    ),
                 )
-                p99 = updates.pop("_p99_seconds")
                 figures["registry_update_to_effective"] = updates
-                targets.append(
-                    at_most(
-                        "registry update → effective p99",
-                        round(p99 * 1000, 1),
-                        TARGET_UPDATE_P99 * 1000,
-                        "ms",
-                    )
-                )
-                summary.append(
-                    (
-                        "registry update → DROP visible p50 / p99",
-                        f"{updates['ack_to_drop_visible_p50_ms']} / "
-                        f"{updates['ack_to_drop_visible_p99_ms']} ms",
-                    )
-                )
             else:
-                lag = await stream
-            await producer.flush()
-            deadline = time.monotonic() + params.drain_timeout
-            while time.monotonic() < deadline and not scheduled.keys() <= public.seen.keys():
-                worker.require_running()
-                await asyncio.sleep(0.2)
-            latencies = [public.seen[k] - due for k, due in scheduled.items() if k in public.seen]
-            missing = len(scheduled) - len(latencies)
-            entry = {
-                "offered_per_second": rate,
-                "seconds": seconds,
-                "events": count,
-                "notices_expected": len(scheduled),
-                "notices_missing": missing,
-                "p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
-                "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
-                "p999_ms": round(percentile(latencies, 0.999) * 1000, 1),
-                "max_ms": round(max(latencies) * 1000, 1) if latencies else None,
-                "producer_worst_lag_ms": round(lag * 1000, 1),
-            }
+                entry = await measured
             figures[f"produce_to_notice_at_{rate}"] = entry
-            log(
-                f"  {rate}/s: p50 {entry['p50_ms']} ms, p99 {entry['p99_ms']} ms, "
-                f"p99.9 {entry['p999_ms']} ms, missing {missing}"
+            log(f"  {rate}/s: p50 {entry['p50_ms']} ms, p99 {entry['p99_ms']} ms")
+        metrics = await asyncio.to_thread(probes.worker.http_text, "/metrics")
+        for name in ("registry_update_effective", "decision_latency"):
+            figures[f"worker_{name}_histogram"] = histogram_quantiles(
+                metrics, f"guard_{name}_seconds"
             )
-            summary.append(
-                (
-                    f"produce → notice at {rate:,}/s p50 / p99 / p99.9",
-                    f"{entry['p50_ms']} / {entry['p99_ms']} / {entry['p999_ms']} ms",
-                )
-            )
-            if rate == 1_000:
-                targets.append(
-                    at_most("p99 at 1,000/s", entry["p99_ms"], TARGET_P99_AT_1000 * 1000, "ms")
-                )
-        metrics = await asyncio.to_thread(worker.http_text, "/metrics")
-        figures["worker_registry_update_effective_histogram"] = histogram_quantiles(
-            metrics, "guard_registry_update_effective_seconds"
-        )
-        figures["worker_decision_latency_histogram"] = histogram_quantiles(
-            metrics, "guard_decision_latency_seconds"
-        )
     finally:
-        await public.stop()
-        await audit.stop()
-        await producer.stop()
-        worker.stop(is_graceful=False)
+        for client in (probes.public, probes.audit, probes.producer):
+            await client.stop()
+        probes.worker.stop(is_graceful=False)
+    return _result(params, figures, is_smoke=is_smoke)
+
+
+def _result(params: Parameters, figures: dict[str, Any], *, is_smoke: bool) -> ScenarioResult:
+    targets = []
+    summary = []
+    updates = figures.get("registry_update_to_effective")
+    if updates is not None:
+        p99 = updates.pop("_p99_seconds")
+        targets.append(
+            at_most("registry update → effective p99", round(p99 * 1000, 1),
+                    TARGET_UPDATE_P99 * 1000, "ms")
+        )
+        summary.append(
+            (
+                "registry update → DROP visible p50 / p99",
+                f"{updates['ack_to_drop_visible_p50_ms']} / "
+                f"{updates['ack_to_drop_visible_p99_ms']} ms",
+            )
+        )
+    for rate in params.rates:
+        entry = figures[f"produce_to_notice_at_{rate}"]
+        summary.append(
+            (
+                f"produce → notice at {rate:,}/s p50 / p99 / p99.9",
+                f"{entry['p50_ms']} / {entry['p99_ms']} / {entry['p999_ms']} ms",
+            )
+        )
+        if rate == 1_000:
+            targets.append(
+                at_most("p99 at 1,000/s", entry["p99_ms"], TARGET_P99_AT_1000 * 1000, "ms")
+            )
     return ScenarioResult(
         scenario=NAME,
         is_smoke=is_smoke,
@@ -397,13 +419,10 @@ async def run(
             "seconds_per_rate": list(params.seconds_per_rate),
             "registry_size": params.registry_size,
             "registry_updates": params.updates,
-            "mix": {"protected": 0.05, "malformed": 0.01, "unprotected": 0.94},
+            "mix": asdict(EventMix()),
             "clock": "scheduled send time → notice first seen by a read_committed consumer "
             "(same process, time.monotonic)",
-            "worker_env": {
-                "GUARD_BATCH_MAX": "500 (default)",
-                "GUARD_BATCH_WITHIN": "0.05 (default)",
-            },
+            "worker_env": {"GUARD_BATCH_MAX": "1000 (default)", "GUARD_BATCH_WITHIN": "0.05"},
         },
         figures=figures,
         targets=targets,

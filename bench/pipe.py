@@ -15,7 +15,7 @@ import sys
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from guard.stream.partitions import partitions_of
+from guard.topic_metadata import partitions_of
 
 
 async def pipe(brokers: str, source: str, sink: str, count: int) -> None:
@@ -30,7 +30,7 @@ async def pipe(brokers: str, source: str, sink: str, count: int) -> None:
     await consumer.start()
     await producer.start()
     try:
-        partitions = await partitions_of(consumer, source)
+        partitions = await partitions_of(brokers, source)
         consumer.assign([TopicPartition(source, p) for p in sorted(partitions)])
         copied = 0
         pending = []

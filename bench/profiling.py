@@ -40,7 +40,12 @@ LAYER_GROUPS: tuple[tuple[tuple[str, tuple[str, ...]], ...], ...] = (
         ("faust stream / agent / consumer machinery", ("faust/", "mode/")),
         ("aiokafka (fetch, parse, send) outside guard calls", ("aiokafka/",)),
     ),
-    (("guard worker batch loop", ("guard/stream/worker.py",)),),
+    (
+        (
+            "guard worker batch loop and drain loop",
+            ("guard/stream/worker.py", "guard/stream/transport.py"),
+        ),
+    ),
     (("asyncio event loop", ("asyncio/", "selectors.py")),),
 )
 

@@ -238,12 +238,19 @@ class Workload:
         return [self.event_bytes(f"{prefix}-{n:08d}", mix) for n in range(count)]
 
     def event_bytes(self, event_id: str, mix: EventMix) -> bytes:
+        return self.mixed_event(event_id, mix)[0]
+
+    def mixed_event(self, event_id: str, mix: EventMix) -> tuple[bytes, dict[str, Any] | None]:
+        """One event drawn from ``mix``: its bytes, and the event itself when it must be
+        published (unprotected), else None (protected or malformed)."""
         roll = self._rng.random()
         if roll < mix.malformed:
-            return self.malformed_bytes(event_id)
+            return self.malformed_bytes(event_id), None
         if roll < mix.malformed + mix.protected:
-            return self.encode(self.protected_event(event_id, self._rng.choice(self.protected)))
-        return self.encode(self.unprotected_event(event_id))
+            event = self.protected_event(event_id, self._rng.choice(self.protected))
+            return self.encode(event), None
+        event = self.unprotected_event(event_id)
+        return self.encode(event), event
 
     def encode(self, event: dict[str, Any]) -> bytes:
         return self._codec.encode(event)

@@ -33,8 +33,8 @@ require_python_311 "$VENV/bin/python"
 fingerprint="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$fingerprint" ] \
     || ! "$VENV/bin/python" -c 'import guard' >/dev/null 2>&1; then
-  echo "bootstrap: installing disclosure-guard[test] into $VENV" >&2
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]'
+  echo "bootstrap: installing disclosure-guard[test,bench] into $VENV" >&2
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test,bench]'
   echo "$fingerprint" >"$STAMP"
 fi
 

@@ -24,7 +24,7 @@ from guard.codec.errors import DecodeError
 from guard.codec.jsonlines import to_json_line
 from guard.codec.schemas import SchemaName
 from guard.config.settings import GuardConfig
-from guard.stream.partitions import partitions_of
+from guard.topic_metadata import partitions_of
 
 Render = Callable[[ConsumerRecord[bytes, bytes]], dict[str, Any]]
 
@@ -101,7 +101,7 @@ async def committed_reader(
     )
     await consumer.start()
     try:
-        tps = [TopicPartition(topic, p) for p in sorted(await partitions_of(consumer, topic))]
+        tps = [TopicPartition(topic, p) for p in sorted(await partitions_of(bootstrap, topic))]
         consumer.assign(tps)
         yield consumer, tps
     finally:

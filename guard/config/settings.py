@@ -116,8 +116,8 @@ SETTINGS: tuple[Setting, ...] = (
         "GUARD_WORKER_ID",
         _text,
         socket.gethostname(),
-        "Stable name of this worker; its transactional id is APP_ID-WORKER_ID, so a "
-        "restarted worker fences its own crashed predecessor.",
+        "Name of this worker in logs and Kafka client ids. Fencing does not depend on it: "
+        "each custody partition has its own transactional id, APP_ID-TOPIC-PARTITION.",
     ),
     Setting(
         "custody_topic",
@@ -235,15 +235,25 @@ SETTINGS: tuple[Setting, ...] = (
         "batch_max",
         "GUARD_BATCH_MAX",
         _positive_int,
-        "500",
-        "Most custody events decided and committed in one transaction.",
+        "1000",
+        "Most custody events one fetch hands to the guard (decided, then committed in one "
+        "transaction per input partition).",
     ),
     Setting(
         "batch_within",
         "GUARD_BATCH_WITHIN",
         _positive_float,
         "0.05",
-        "Seconds to wait for a batch to fill before deciding what is there.",
+        "Longest a fetch waits on the broker for data before handing over what it has "
+        "(Faust's own 1.5 s would stall busy partitions behind idle ones).",
+    ),
+    Setting(
+        "session_timeout",
+        "GUARD_SESSION_TIMEOUT",
+        _positive_float,
+        "8",
+        "Seconds without a heartbeat after which the group gives a dead worker's partitions "
+        "to the others (at least the broker's group.min.session.timeout.ms, 6 s by default).",
     ),
     Setting(
         "data_dir",
@@ -305,6 +315,7 @@ class GuardConfig:
     log_format: str
     batch_max: int
     batch_within: float
+    session_timeout: float
     data_dir: str
     transaction_timeout_ms: int
     registry_stale_after: float

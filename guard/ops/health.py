@@ -9,6 +9,7 @@ orchestrators that the worker is holding rather than publishing.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -27,10 +28,14 @@ class Readiness:
     is_ready: bool
     reason: str
     """``ok`` or a :class:`NotReadyReason` value."""
+    cause: str | None = None
+    """For ``registry_halted``: what halted the reader (offsets and type names only)."""
 
     def as_json(self) -> str:
-        ready = "true" if self.is_ready else "false"
-        return f'{{"ready": {ready}, "reason": "{self.reason}"}}'
+        body: dict[str, object] = {"ready": self.is_ready, "reason": str(self.reason)}
+        if self.cause is not None:
+            body["cause"] = self.cause
+        return json.dumps(body)
 
 
 READY = Readiness(True, "ok")
@@ -42,6 +47,7 @@ def assess_readiness(
     is_restored: bool,
     is_halted: bool,
     last_caught_up_at: float | None,
+    halt_cause: str | None = None,
     now: float,
     stale_after: float,
 ) -> Readiness:
@@ -49,7 +55,7 @@ def assess_readiness(
     if not has_started:
         return Readiness(False, NotReadyReason.STARTING)
     if is_halted:
-        return Readiness(False, NotReadyReason.REGISTRY_HALTED)
+        return Readiness(False, NotReadyReason.REGISTRY_HALTED, halt_cause)
     if not is_restored:
         return Readiness(False, NotReadyReason.REGISTRY_RESTORING)
     if last_caught_up_at is None or now - last_caught_up_at > stale_after:

@@ -4,6 +4,11 @@
 class RegistryError(Exception):
     """Base class for registry failures."""
 
+    @property
+    def cause(self) -> str:
+        """One short line for ``/readyz``: what stopped the reader (no identifier, ever)."""
+        return str(self)
+
 
 class RegistryHalted(RegistryError):
     """The registry reader met a record it cannot apply and stopped.
@@ -21,6 +26,10 @@ class RegistryHalted(RegistryError):
         self.partition = partition
         self.offset = offset
         self.problem = problem
+
+    @property
+    def cause(self) -> str:
+        return f"record at partition {self.partition} offset {self.offset}: {self.problem}"
 
 
 class RegistryUnavailable(RegistryError):
@@ -40,3 +49,28 @@ class RegistryPartitionsChanged(RegistryError):
             f"registry topic had {known} partitions at start-up and has {now} now; "
             "publishing is halted until the worker is restarted"
         )
+        self.known = known
+        self.now = now
+
+    @property
+    def cause(self) -> str:
+        return f"registry partitions changed from {self.known} to {self.now}"
+
+
+class RegistryReaderFailed(RegistryError):
+    """The reader's follow loop failed on something other than a bad record: a bug.
+
+    Carries the exception's type name only (messages can quote data).
+    Publishing halts until the worker is restarted.
+    """
+
+    def __init__(self, failure: str) -> None:
+        super().__init__(
+            f"registry reader stopped ({failure}); publishing is halted until the worker "
+            "is restarted"
+        )
+        self.failure = failure
+
+    @property
+    def cause(self) -> str:
+        return f"registry reader failed: {self.failure}"

@@ -1,34 +1,32 @@
-"""The in-memory registry: blinded key → protected records, for O(1) lookups.
+"""The in-memory registry: blinded key → protected records, compact enough for 10M keys.
 
-Sized for millions of records with several keys each, so memory per record
-and per key is kept small:
+Sized for a million records with ten keys each well inside 1 GiB, so each
+key costs 8 bytes in a flat array and nothing else:
 
-* a blinded key is held as the integer of its first 8 bytes (a *slot*), not
-  as the 32-byte digest: a Python int of 64 bits takes 40 bytes where a
-  32-byte ``bytes`` takes 72, and keys are most of the index. Two different
-  digests that share their first 8 bytes can only make an event match a
-  record it does not belong to (a false positive: the event is dropped),
-  never hide a match. HMAC outputs are uniform and the key is secret, so
-  with ten million keys held the chance that a given event's key meets
-  another's slot is about 10^7 / 2^64, i.e. 5 * 10^-13, and nobody without
-  the blinding key can aim for one;
-* one ``dict`` from slot to record id. The value is the record id string
-  itself in the usual case of a key held by one record, and becomes a
-  ``set`` only for a key several records share (one person registered
-  twice, two people with the same name and birth date). A set per key would
-  cost ~200 bytes on every key instead of on the rare shared one;
-* one ``dict`` from record reference to a small object (``__slots__``, no
-  per-record ``__dict__``): the basis and the tuples of the record's slots,
-  needed to unlink them when the record changes or goes away;
-* strong and weak keys are filed in two separate maps, so a match can say
-  whether it rests on a strong key of the record (see
-  :meth:`RegistryIndex.match_graded`);
-* the record id string and the slot ints are the same objects in both
-  dicts, so neither is stored twice.
+* a key is reduced to the first 7 bytes of its digest (a *slot*, 56 bits).
+  Two digests that share a slot can only make an event match a record it
+  does not belong to (a false positive: the event is dropped), never hide a
+  match. HMAC outputs are uniform and the key is secret, so with ten million
+  keys held the chance that a given event key meets another's slot is about
+  10^7 / 2^56, i.e. 1.4 * 10^-10, and nobody without the blinding key can
+  aim for one;
+* slots are spread over 65,536 buckets by their top 16 bits. A bucket is an
+  ``array('Q')`` of entries ``(low 40 bits of the slot) << 24 | record
+  number``, kept sorted so ``bisect`` (in C) finds a slot's holders. A key
+  several records share (one person registered twice, two people with the
+  same name and birth date) simply has one entry per holder;
+* new entries are appended and their bucket is sorted when next searched,
+  so restoring a million records costs an append per key, not an insert;
+* a record is a 24-bit number (at most 16,777,215 records at once; more
+  stops the registry reader, fail closed). Per number the index keeps the
+  record reference, the basis and its slots packed into ``bytes`` (to unlink
+  them when the record changes or goes away); freed numbers are reused;
+* strong and weak keys go into two separate tables (:class:`_SlotTable`),
+  so a match can say whether it rests on a strong key of the record
+  (:meth:`RegistryIndex.match_graded`).
 
-Measured (docs/BENCHMARKS.md): ~134 bytes per key plus ~120 per record with
-tracemalloc; a worker holding 1M records peaks at 627 MiB with 3.6 keys per
-record and at 1,130 MiB with 10 keys per record.
+Where a ``dict`` of int → record id took ~134 bytes per key, this takes
+~9 (docs/BENCHMARKS.md has the measured restore RSS).
 
 Only ACTIVE records are held: a REVOKED version or a tombstone removes the
 record and its keys, so a lookup never has to filter.
@@ -40,30 +38,99 @@ halt on a bad record; this index trusts what it is given.
 
 from __future__ import annotations
 
+import struct
+from array import array
+from bisect import bisect_left
 from collections.abc import Iterable
 
 from guard.registry.model import BlindedKey, Match, ProtectionBasis, ProtectionRecord
 
-SLOT_BYTES = 8
+SLOT_BYTES = 7
 """How much of a digest the index keeps (see the module docstring)."""
+MAX_RECORDS = (1 << 24) - 1
+_NUMBER_BITS = 24
+_NUMBER_MASK = (1 << _NUMBER_BITS) - 1
+_BUCKET_SHIFT = 8 * SLOT_BYTES - 16
+_LOW_MASK = (1 << _BUCKET_SHIFT) - 1
+_BASES = tuple(ProtectionBasis)
+_BASIS_NUMBER = {basis: n for n, basis in enumerate(_BASES)}
+_from_bytes = int.from_bytes
 
 
-class _IndexedRecord:
-    """What the index keeps of one active record."""
-
-    __slots__ = ("basis", "slots", "weak_slots")
-
-    def __init__(
-        self, basis: ProtectionBasis, slots: tuple[int, ...], weak_slots: tuple[int, ...]
-    ) -> None:
-        self.basis = basis
-        self.slots = slots
-        self.weak_slots = weak_slots
+class RegistryFull(Exception):
+    """More active records than record numbers; the reader halts rather than drop one."""
 
 
 def key_slot(key: BlindedKey) -> int:
     """The integer under which the index files a blinded key."""
-    return int.from_bytes(key[:SLOT_BYTES], "big")
+    return _from_bytes(key[:SLOT_BYTES], "big")
+
+
+def _unpack_slots(packed: bytes) -> tuple[int, ...]:
+    """A record's slots, from their packed form (each zero-extended to 8 bytes)."""
+    return struct.unpack(f">{len(packed) // 8}Q", packed)
+
+
+class _SlotTable:
+    """Slots → record numbers, in 65,536 sorted buckets of packed 64-bit entries.
+
+    Buckets are made on first use: an index for a small registry (or a test)
+    does not pay for 65,536 empty arrays.
+    """
+
+    __slots__ = ("_buckets", "_unsorted")
+
+    def __init__(self) -> None:
+        self._buckets: list[array[int] | None] = [None] * (1 << 16)
+        self._unsorted: set[int] = set()
+
+    def add(self, packed: bytes, number: int) -> None:
+        buckets, unsorted = self._buckets, self._unsorted
+        for slot in _unpack_slots(packed):
+            bucket = slot >> _BUCKET_SHIFT
+            entries = buckets[bucket]
+            if entries is None:
+                entries = buckets[bucket] = array("Q")
+            entries.append((slot & _LOW_MASK) << _NUMBER_BITS | number)
+            unsorted.add(bucket)
+
+    def remove(self, packed: bytes, number: int) -> None:
+        for slot in _unpack_slots(packed):
+            entries = self._buckets[slot >> _BUCKET_SHIFT]
+            if entries is not None:
+                entries.remove((slot & _LOW_MASK) << _NUMBER_BITS | number)  # keeps the order
+
+    def holders(self, keys: Iterable[BlindedKey], found: set[int]) -> set[int]:
+        """Add to ``found`` the number of every record holding one of ``keys``."""
+        for key in keys:
+            slot = _from_bytes(key[:SLOT_BYTES], "big")
+            entries = self._sorted_bucket(slot >> _BUCKET_SHIFT)
+            if entries is None:
+                continue
+            low = slot & _LOW_MASK
+            at = bisect_left(entries, low << _NUMBER_BITS)
+            while at < len(entries) and entries[at] >> _NUMBER_BITS == low:
+                found.add(entries[at] & _NUMBER_MASK)
+                at += 1
+        return found
+
+    def distinct_slots(self) -> int:
+        return sum(
+            len({entry >> _NUMBER_BITS for entry in entries})
+            for bucket in range(len(self._buckets))
+            if (entries := self._sorted_bucket(bucket)) is not None
+        )
+
+    def entry_arrays(self) -> list[array[int]]:
+        """The non-empty buckets (for tests of the memory layout)."""
+        return [entries for entries in self._buckets if entries]
+
+    def _sorted_bucket(self, bucket: int) -> array[int] | None:
+        entries = self._buckets[bucket]
+        if entries is not None and bucket in self._unsorted:
+            entries = self._buckets[bucket] = array("Q", sorted(entries))
+            self._unsorted.discard(bucket)
+        return entries
 
 
 class RegistryIndex:
@@ -73,12 +140,18 @@ class RegistryIndex:
     applications, so a lookup never sees a half-applied record.
     """
 
-    __slots__ = ("_by_key", "_by_weak_key", "_records")
+    __slots__ = ("_bases", "_free", "_ids", "_numbers", "_slots", "_strong", "_weak",
+                 "_weak_slots")  # fmt: skip
 
     def __init__(self) -> None:
-        self._by_key: dict[int, str | set[str]] = {}
-        self._by_weak_key: dict[int, str | set[str]] = {}
-        self._records: dict[str, _IndexedRecord] = {}
+        self._strong = _SlotTable()
+        self._weak = _SlotTable()
+        self._numbers: dict[str, int] = {}
+        self._ids: list[str | None] = []
+        self._bases = bytearray()
+        self._slots: list[bytes] = []
+        self._weak_slots: list[bytes] = []
+        self._free: list[int] = []
 
     def apply(self, record_ref: str, record: ProtectionRecord | None) -> None:
         """Apply one registry message: a new version of ``record_ref``, or a tombstone (None).
@@ -86,22 +159,20 @@ class RegistryIndex:
         A new version replaces the old one's keys entirely; REVOKED and a
         tombstone both lift the protection.
         """
-        self._remove(record_ref)
+        if record_ref in self._numbers:
+            self._remove(record_ref)
         if record is None or not record.is_active:
             return
-        slots = tuple({key_slot(key) for key in record.blinded_keys})
-        weak_slots = tuple({key_slot(key) for key in record.weak_keys} - set(slots))
-        self._records[record_ref] = _IndexedRecord(record.basis, slots, weak_slots)
-        for slot in slots:
-            _link(self._by_key, slot, record_ref)
-        for slot in weak_slots:
-            _link(self._by_weak_key, slot, record_ref)
+        strong = {b"\0" + key[:SLOT_BYTES] for key in record.blinded_keys}
+        weak = {b"\0" + key[:SLOT_BYTES] for key in record.weak_keys} - strong
+        packed, weak_packed = b"".join(strong), b"".join(weak)
+        number = self._allocate(record_ref, record.basis, packed, weak_packed)
+        self._strong.add(packed, number)
+        self._weak.add(weak_packed, number)
 
     def match(self, keys: Iterable[BlindedKey]) -> tuple[Match, ...]:
         """Active records sharing at least one strong key with ``keys``, ordered by reference."""
-        found = _holders(self._by_key, keys)
-        records = self._records
-        return tuple(Match(ref, records[ref].basis) for ref in sorted(found))
+        return self._matches(self._strong.holders(keys, set()), set())
 
     def match_graded(
         self, strong_probes: Iterable[BlindedKey], weak_probes: Iterable[BlindedKey]
@@ -112,84 +183,72 @@ class RegistryIndex:
         *strong* key of the record. Any other meeting (a weak probe, or a
         record's weak key) is a weak match: evidence, not a decision.
         """
-        strong_probes = tuple(strong_probes)
-        weak_probes = tuple(weak_probes)
-        strong = _holders(self._by_key, strong_probes)
-        weak = _holders(self._by_key, weak_probes)
-        weak |= _holders(self._by_weak_key, strong_probes)
-        weak |= _holders(self._by_weak_key, weak_probes)
-        weak -= strong
-        if not strong and not weak:
-            return ()
-        records = self._records
-        return tuple(
-            Match(ref, records[ref].basis, is_strong=ref in strong)
-            for ref in sorted(strong | weak)
-        )
+        strong_probes, weak_probes = tuple(strong_probes), tuple(weak_probes)
+        strong = self._strong.holders(strong_probes, set())
+        weak = self._strong.holders(weak_probes, set())
+        self._weak.holders(strong_probes, weak)
+        self._weak.holders(weak_probes, weak)
+        return self._matches(strong, weak - strong)
 
     @property
     def active_count(self) -> int:
         """Active records held (every record held is active)."""
-        return len(self._records)
+        return len(self._numbers)
 
     @property
     def key_count(self) -> int:
-        """Distinct key slots held, strong and weak (barring a slot collision)."""
-        return len(self._by_key) + len(self._by_weak_key)
+        """Distinct key slots held, strong and weak (barring a slot collision).
+
+        Counted on demand (it walks every entry): for logs and tests, not the hot path.
+        """
+        return self._strong.distinct_slots() + self._weak.distinct_slots()
 
     def __len__(self) -> int:
-        return len(self._records)
+        return len(self._numbers)
 
     def __contains__(self, record_ref: object) -> bool:
-        return record_ref in self._records
+        return record_ref in self._numbers
 
     def __repr__(self) -> str:
         return f"RegistryIndex({self.active_count} active records, {self.key_count} keys)"
 
-    def _remove(self, record_ref: str) -> None:
-        indexed = self._records.pop(record_ref, None)
-        if indexed is None:
-            return
-        for slot in indexed.slots:
-            _unlink(self._by_key, slot, record_ref)
-        for slot in indexed.weak_slots:
-            _unlink(self._by_weak_key, slot, record_ref)
+    def _matches(self, strong: set[int], weak: set[int]) -> tuple[Match, ...]:
+        if not strong and not weak:
+            return ()
+        matches = [self._match(n, is_strong=True) for n in strong]
+        matches += [self._match(n, is_strong=False) for n in weak]
+        return tuple(sorted(matches, key=lambda m: m.record_ref))
 
+    def _match(self, number: int, *, is_strong: bool) -> Match:
+        record_ref = self._ids[number]
+        if record_ref is None:  # a number is only ever found while its record is held
+            raise LookupError(f"record number {number} is free")
+        return Match(record_ref, _BASES[self._bases[number]], is_strong=is_strong)
 
-def _holders(by_key: dict[int, str | set[str]], keys: Iterable[BlindedKey]) -> set[str]:
-    found: set[str] = set()
-    for key in keys:
-        holder = by_key.get(int.from_bytes(key[:SLOT_BYTES], "big"))
-        if holder is None:
-            continue
-        if isinstance(holder, str):
-            found.add(holder)
+    def _allocate(
+        self, record_ref: str, basis: ProtectionBasis, packed: bytes, weak_packed: bytes
+    ) -> int:
+        if self._free:
+            number = self._free.pop()
+            self._ids[number] = record_ref
+            self._bases[number] = _BASIS_NUMBER[basis]
+            self._slots[number] = packed
+            self._weak_slots[number] = weak_packed
+        elif len(self._ids) > MAX_RECORDS:
+            raise RegistryFull(f"more than {MAX_RECORDS} active registry records")
         else:
-            found.update(holder)
-    return found
+            number = len(self._ids)
+            self._ids.append(record_ref)
+            self._bases.append(_BASIS_NUMBER[basis])
+            self._slots.append(packed)
+            self._weak_slots.append(weak_packed)
+        self._numbers[record_ref] = number
+        return number
 
-
-def _link(by_key: dict[int, str | set[str]], slot: int, record_ref: str) -> None:
-    holder = by_key.get(slot)
-    if holder is None:
-        by_key[slot] = record_ref
-    elif isinstance(holder, str):
-        if holder != record_ref:
-            by_key[slot] = {holder, record_ref}
-    else:
-        holder.add(record_ref)
-
-
-def _unlink(by_key: dict[int, str | set[str]], slot: int, record_ref: str) -> None:
-    holder = by_key.get(slot)
-    if holder is None:
-        return
-    if isinstance(holder, str):
-        if holder == record_ref:
-            del by_key[slot]
-        return
-    holder.discard(record_ref)
-    if len(holder) == 1:
-        (by_key[slot],) = holder
-    elif not holder:
-        del by_key[slot]
+    def _remove(self, record_ref: str) -> None:
+        number = self._numbers.pop(record_ref)
+        self._strong.remove(self._slots[number], number)
+        self._weak.remove(self._weak_slots[number], number)
+        self._ids[number] = None
+        self._slots[number] = self._weak_slots[number] = b""
+        self._free.append(number)

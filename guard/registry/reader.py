@@ -11,7 +11,12 @@ enough to reason about instead:
   "have you applied everything up to these end offsets?";
 * a record that cannot be decoded halts the reader on that offset. It is
   never skipped, unless an operator names its exact position in
-  ``GUARD_REGISTRY_ACCEPTED_UNDECODABLE`` after replacing it.
+  ``GUARD_REGISTRY_ACCEPTED_UNDECODABLE`` after replacing it;
+* the follow loop is supervised: if it fails for any other reason (a bug in
+  the decoder or the index, say), the reader halts with that cause
+  (:class:`RegistryReaderFailed`) instead of stopping silently and leaving
+  the gate to wait on a reader that no longer reads. A failure that is not a
+  :class:`~guard.codec.errors.DecodeError` is never blamed on the record.
 """
 
 from __future__ import annotations
@@ -22,19 +27,25 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError, KafkaTimeoutError
 
+from guard.codec.errors import DecodeError
+from guard.config.settings import GuardConfig
+from guard.registry.clients import KafkaRegistryClients, RegistryClients
 from guard.registry.errors import (
     RegistryError,
     RegistryHalted,
     RegistryPartitionsChanged,
+    RegistryReaderFailed,
     RegistryUnavailable,
 )
 from guard.registry.index import RegistryIndex
 from guard.registry.model import ProtectionRecord
-from guard.stream.partitions import partitions_of
+from guard.registry.records import decode_protection_record
+from guard.topic_metadata import topic_partitions
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +56,10 @@ PROBE_TIMEOUT_SECONDS = 5.0
 """How long an end-offset question may take before it counts as unanswered."""
 
 DecodeRecord = Callable[[bytes], ProtectionRecord]
-"""Turns a registry value into a record; raises on anything undecodable."""
+"""Turns a registry value into a record; raises DecodeError on anything undecodable.
+
+Any other exception is a bug in the decoder, not a bad record: it halts the
+reader as :class:`RegistryReaderFailed`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,27 +93,28 @@ class RegistryReader:
     def __init__(
         self,
         *,
-        bootstrap: str,
+        clients: RegistryClients,
         topic: str,
         index: RegistryIndex,
         decode: DecodeRecord,
         blinding_key_id: str,
         accepted_undecodable: frozenset[tuple[int, int]] = frozenset(),
-        client_id: str = "guard-registry-reader",
         on_applied: Callable[[float], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """``on_applied`` gets the seconds from a record's Kafka timestamp to its
         application, for records applied after the restore."""
-        self._bootstrap = bootstrap
+        self._clients = clients
         self._topic = topic
         self.index = index
         self._decode = decode
         self._blinding_key_id = blinding_key_id
         self._accepted_undecodable = accepted_undecodable
-        self._client_id = client_id
         self._on_applied = on_applied
-        self._consumer: AIOKafkaConsumer | None = None
-        self._probe: AIOKafkaConsumer | None = None
+        self._clock = clock
+        self._consumer: Any = None
+        self._probe: Any = None
+        self._admin: Any = None
         self._partitions: tuple[TopicPartition, ...] = ()
         self._task: asyncio.Task[None] | None = None
         self._progress = asyncio.Condition()
@@ -109,7 +124,7 @@ class RegistryReader:
         self.halted: RegistryError | None = None
         self._probes = 0
         self.applied_records = 0
-        self._started_at = time.monotonic()
+        self._started_at = clock()
         self.restored_at: float | None = None
         self.last_caught_up_at: float | None = None
         """Monotonic time at which applied offsets last equalled a fresh end-offset read."""
@@ -118,23 +133,12 @@ class RegistryReader:
 
     async def start(self) -> None:
         """Assign every partition from the beginning and start following."""
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap,
-            client_id=self._client_id,
-            group_id=None,
-            enable_auto_commit=False,
-            isolation_level="read_committed",
-            auto_offset_reset="earliest",
-        )
-        self._probe = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap,
-            client_id=f"{self._client_id}-probe",
-            group_id=None,
-            enable_auto_commit=False,
-            isolation_level="read_uncommitted",  # see end_offsets
-        )
+        self._consumer = self._clients.follower()
+        self._probe = self._clients.probe()
+        self._admin = self._clients.admin()
         await self._consumer.start()
         await self._probe.start()
+        await self._admin.start()
         partitions = await self._partitions_of_topic()
         self._partitions = tuple(TopicPartition(self._topic, p) for p in partitions)
         self._consumer.assign(list(self._partitions))
@@ -143,8 +147,8 @@ class RegistryReader:
             self.applied[tp.partition] = await self._consumer.position(tp)
         self.start_offsets = dict(self.applied)
         self.restore_targets = await self.end_offsets()
-        self._started_at = time.monotonic()
-        self._task = asyncio.create_task(self._follow(), name="registry-reader")
+        self._started_at = self._clock()
+        self._task = asyncio.create_task(self._supervise(), name="registry-reader")
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -155,13 +159,14 @@ class RegistryReader:
         for client in (self._consumer, self._probe):
             if client is not None:
                 await client.stop()
-        self._consumer = self._probe = None
+        if self._admin is not None:
+            await self._admin.close()
+        self._consumer = self._probe = self._admin = None
 
     async def _partitions_of_topic(self) -> list[int]:
-        consumer = self._consumer
-        if consumer is None:
+        if self._admin is None:
             raise RegistryUnavailable("registry reader is not started")
-        partitions = await partitions_of(consumer, self._topic)
+        partitions = await topic_partitions(self._admin, self._topic)
         if partitions:
             return sorted(partitions)
         raise RegistryUnavailable(
@@ -193,7 +198,7 @@ class RegistryReader:
         return RestoreProgress(
             done=min(sum(self.applied.values()), sum(self.restore_targets.values())) - beginning,
             total=sum(self.restore_targets.values()) - beginning,
-            elapsed_seconds=time.monotonic() - self._started_at,
+            elapsed_seconds=self._clock() - self._started_at,
         )
 
     def lag(self, targets: Mapping[int, int]) -> dict[int, int]:
@@ -211,7 +216,7 @@ class RegistryReader:
             log.warning("registry end offsets unavailable (%s)", type(exc).__name__)
             return None
         if self.is_restored and not self.is_halted and self.has_reached(targets):
-            self.last_caught_up_at = time.monotonic()
+            self.last_caught_up_at = self._clock()
         return targets
 
     async def end_offsets(self) -> dict[int, int]:
@@ -237,9 +242,9 @@ class RegistryReader:
         return {tp.partition: off for tp, off in ends.items()}
 
     async def _check_partitions(self) -> None:
-        if self._probe is None or self.halted is not None:
+        if self._admin is None or self.halted is not None:
             return
-        now = await partitions_of(self._probe, self._topic)
+        now = await topic_partitions(self._admin, self._topic)
         if now and len(now) != len(self._partitions):
             self.halted = RegistryPartitionsChanged(len(self._partitions), len(now))
             log.error("%s", self.halted)
@@ -273,10 +278,25 @@ class RegistryReader:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
         await self.wait_until_reached(targets)
-        self.last_caught_up_at = time.monotonic()
+        self.last_caught_up_at = self._clock()
         return targets
 
     # -- the follow loop ------------------------------------------------------
+
+    async def _supervise(self) -> None:
+        """Run the follow loop; whatever ends it other than ``stop()`` halts the reader."""
+        try:
+            await self._follow()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.halted = RegistryReaderFailed(type(exc).__name__)
+            log.error("%s", self.halted, exc_info=True)
+        else:
+            if self.halted is None:
+                self.halted = RegistryReaderFailed("follow loop returned")
+                log.error("%s", self.halted)
+        await self._notify()
 
     async def _follow(self) -> None:
         consumer = self._consumer
@@ -292,7 +312,6 @@ class RegistryReader:
             for tp, records in batches.items():
                 for record in records:
                     if not self._apply(tp.partition, record.offset, record.key, record.value):
-                        await self._notify()
                         return  # halted: stay on this offset until restarted
                     if self._on_applied is not None and self.is_restored:
                         self._on_applied(max(0.0, time.time() - record.timestamp / 1000))
@@ -302,7 +321,7 @@ class RegistryReader:
                 position = await consumer.position(tp)
                 self.applied[tp.partition] = max(self.applied[tp.partition], position)
             if not self.is_restored and self.has_reached(self.restore_targets):
-                self.restored_at = time.monotonic()
+                self.restored_at = self._clock()
                 self.last_caught_up_at = self.restored_at
                 log.info(
                     "registry restored: %d active records from %d registry records",
@@ -318,7 +337,7 @@ class RegistryReader:
     def _apply(self, partition: int, offset: int, key: bytes | None, value: bytes | None) -> bool:
         """Apply one registry record; False (and halt) when it cannot be applied."""
         try:
-            record_id, record = self._parse(key, value)
+            record_ref, record = self._parse(key, value)
         except _Unapplicable as exc:
             if (partition, offset) not in self._accepted_undecodable:
                 self.halted = RegistryHalted(partition, offset, exc.problem)
@@ -330,7 +349,7 @@ class RegistryReader:
                 offset,
             )
         else:
-            self.index.apply(record_id, record)
+            self.index.apply(record_ref, record)
         self.applied[partition] = offset + 1
         self.applied_records += 1
         return True
@@ -340,23 +359,44 @@ class RegistryReader:
         if key is None:
             raise _Unapplicable("no key")
         try:
-            record_id = key.decode("ascii")
+            record_ref = key.decode("ascii")
         except UnicodeDecodeError:
             raise _Unapplicable("key is not ASCII") from None
         if value is None:
-            return record_id, None
+            return record_ref, None
         try:
             record = self._decode(value)
-        except Exception as exc:
+        except DecodeError as exc:
             raise _Unapplicable(f"undecodable: {type(exc).__name__}") from None
-        if record.record_ref != record_id:
+        if record.record_ref != record_ref:
             raise _Unapplicable("record_ref does not match the message key")
         if record.blinding_key_id != self._blinding_key_id:
             raise _Unapplicable("blinded under another blinding key id")
-        return record_id, record
+        return record_ref, record
 
 
 class _Unapplicable(Exception):
     def __init__(self, problem: str) -> None:
         super().__init__(problem)
         self.problem = problem
+
+
+def reader_for(
+    config: GuardConfig,
+    blinding_key_id: str,
+    index: RegistryIndex,
+    *,
+    client_id: str,
+    on_applied: Callable[[float], None] | None = None,
+) -> RegistryReader:
+    """A reader of the configured registry topic into ``index``: the worker's, or a
+    review command's (which restores the registry to re-decide held events)."""
+    return RegistryReader(
+        clients=KafkaRegistryClients(config.brokers, client_id),
+        topic=config.registry_topic,
+        index=index,
+        decode=decode_protection_record,
+        blinding_key_id=blinding_key_id,
+        accepted_undecodable=config.registry_accepted_undecodable,
+        on_applied=on_applied,
+    )

@@ -38,8 +38,7 @@ from guard.decision.engine import DecisionEngine
 from guard.decision.verdict import MatchStrength, Reason, Verdict
 from guard.policy.model import Decision, load_policy
 from guard.registry.index import RegistryIndex
-from guard.registry.reader import RegistryReader
-from guard.registry.records import decode_protection_record
+from guard.registry.reader import RegistryReader, reader_for
 from guard.review.errors import EventUnavailable, NotHeld, ReviewError
 from guard.review.held import HeldEvent, load_held
 from guard.stream.decider import BatchContext, InputMessage, MessageDecider, OutputTopics
@@ -180,15 +179,7 @@ async def _fresh_decider(config: GuardConfig) -> tuple[MessageDecider, RegistryR
     """A decider over the registry as it is now: restored and read to its current end."""
     blinder = registry_blinder(config)
     index = RegistryIndex()
-    reader = RegistryReader(
-        bootstrap=config.brokers,
-        topic=config.registry_topic,
-        index=index,
-        decode=decode_protection_record,
-        blinding_key_id=blinder.key_id,
-        accepted_undecodable=config.registry_accepted_undecodable,
-        client_id="guard-review-registry",
-    )
+    reader = reader_for(config, blinder.key_id, index, client_id=f"{config.app_id}-review")
     await reader.start()
     try:
         await reader.wait_until_fresh()

@@ -11,18 +11,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
+from typing import Any, Protocol
 
-import faust
 from faust.exceptions import ConsumerNotStarted
 
 from guard.ops.health import Readiness, assess_readiness
 from guard.ops.metrics import GuardMetrics
 from guard.registry.reader import RegistryReader
-from guard.stream.worker import GuardWorker
+from guard.stream.output import InputPartition
+from guard.stream.worker import WorkerState
 
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY_SECONDS = 5.0
+
+
+class CustodyConsumer(Protocol):
+    """The group consumer as the monitor sees it."""
+
+    def assignment(self) -> set[Any]: ...
+
+    def highwater(self, tp: Any) -> int | None: ...
 
 
 class HealthMonitor:
@@ -31,15 +41,17 @@ class HealthMonitor:
     def __init__(
         self,
         *,
-        app: faust.App,
-        worker: GuardWorker,
+        state: WorkerState,
         reader: RegistryReader,
         metrics: GuardMetrics,
+        consumer: Callable[[], CustodyConsumer],
         custody_topic: str,
         stale_after: float,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._app = app
-        self._worker = worker
+        self._state = state
+        self._consumer = consumer
+        self._clock = clock
         self._reader = reader
         self._metrics = metrics
         self._custody_topic = custody_topic
@@ -49,12 +61,14 @@ class HealthMonitor:
         self._last_progress_log = 0.0
 
     def readiness(self) -> Readiness:
+        halted = self._reader.halted
         return assess_readiness(
-            has_started=self._worker.has_started,
+            has_started=self._state.has_started,
             is_restored=self._reader.is_restored,
-            is_halted=self._reader.is_halted,
+            is_halted=halted is not None,
+            halt_cause=halted.cause if halted is not None else None,
             last_caught_up_at=self._reader.last_caught_up_at,
-            now=time.monotonic(),
+            now=self._clock(),
             stale_after=self._stale_after,
         )
 
@@ -80,7 +94,7 @@ class HealthMonitor:
             await asyncio.sleep(self._interval)
 
     async def _tick(self) -> None:
-        if self._worker.has_started:
+        if self._state.has_started:
             targets = await self._reader.probe()
             if targets is not None:
                 for partition, lag in self._reader.lag(targets).items():
@@ -89,9 +103,9 @@ class HealthMonitor:
         self.refresh()
 
     def _log_restore_progress(self) -> None:
-        if self._reader.is_restored or self._reader.is_halted:
+        if self._reader.is_restored or self._reader.halted is not None:
             return
-        now = time.monotonic()
+        now = self._clock()
         if now - self._last_progress_log < PROGRESS_EVERY_SECONDS:
             return
         self._last_progress_log = now
@@ -111,30 +125,30 @@ class HealthMonitor:
         """Bring every gauge up to date; called each second and before each scrape."""
         m = self._metrics
         reader = self._reader
-        now = time.monotonic()
+        now = self._clock()
         m.registry_ready.set(1 if self.is_ready() else 0)
         m.registry_restored.set(1 if reader.is_restored else 0)
-        m.registry_halted.set(1 if reader.is_halted else 0)
+        m.registry_halted.set(0 if reader.halted is None else 1)
         m.registry_active_records.set(reader.index.active_count)
         if reader.last_caught_up_at is not None:
             age = now - reader.last_caught_up_at
             m.registry_caught_up_age.set(age)
             m.registry_last_caught_up.set(time.time() - age)
-        held_since = self._worker.held_since
-        m.gate_waiting_events.set(self._worker.held_events)
+        held_since = self._state.held_since
+        m.gate_waiting_events.set(self._state.held_events)
         m.gate_oldest_wait.set(0 if held_since is None else now - held_since)
         self._refresh_custody_lag()
 
     def _refresh_custody_lag(self) -> None:
-        consumer = self._app.consumer
         try:
+            consumer = self._consumer()
             assignment = consumer.assignment()
         except ConsumerNotStarted:
             return  # Faust starts its consumer after the guard's own clients
         for tp in assignment:
             if tp.topic != self._custody_topic:
                 continue
-            next_offset = self._worker.next_offsets.get(tp)
+            next_offset = self._state.next_offsets.get(InputPartition(tp.topic, tp.partition))
             if next_offset is None:
                 continue
             highwater = consumer.highwater(tp)

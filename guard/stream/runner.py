@@ -12,6 +12,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import faust
 import mode
@@ -23,18 +24,19 @@ from guard.config.errors import ConfigError
 from guard.config.keys import registry_blinder, subject_ref_blinder
 from guard.config.settings import GuardConfig
 from guard.decision.engine import DecisionEngine
+from guard.identity.blind import Blinder
 from guard.ops.http import OpsServer
 from guard.ops.logs import configure_logging
 from guard.ops.metrics import GuardMetrics
 from guard.policy.model import Policy, load_policy
 from guard.registry.index import RegistryIndex
-from guard.registry.reader import RegistryReader
-from guard.registry.records import decode_protection_record
+from guard.registry.reader import RegistryReader, reader_for
 from guard.review.tracker import HeldEventTracker
+from guard.stream.app import attach_worker, build_faust_app, producer_factory
 from guard.stream.decider import MessageDecider, OutputTopics
 from guard.stream.monitor import HealthMonitor
 from guard.stream.output import TransactionalOutput
-from guard.stream.worker import GuardWorker, attach_agent, build_faust_app
+from guard.stream.worker import CommittedOffsets, GuardWorker, WorkerState
 
 log = logging.getLogger(__name__)
 
@@ -86,14 +88,16 @@ class _Lifecycle(mode.Service):
     async def on_start(self) -> None:
         if self._parts.ops_server is not None:
             await self._parts.ops_server.start()
-        await self._parts.worker.start()
+        await self._parts.reader.start()
         await self._parts.review_tracker.start()
+        self._parts.worker.mark_started()
         self._parts.monitor.start()
 
     async def on_stop(self) -> None:
         await self._parts.monitor.stop()
         await self._parts.review_tracker.stop()
         await self._parts.worker.stop()
+        await self._parts.reader.stop()
         if self._parts.ops_server is not None:
             await self._parts.ops_server.stop()
 
@@ -113,11 +117,31 @@ class WorkerParts:
 
     app: faust.App
     worker: GuardWorker
+    reader: RegistryReader
     monitor: HealthMonitor
-    metrics: GuardMetrics
     ops_server: OpsServer | None
     policy: Policy
     review_tracker: HeldEventTracker
+
+
+def build_decider(
+    config: GuardConfig, blinder: Blinder, index: RegistryIndex, policy: Policy
+) -> MessageDecider:
+    engine = DecisionEngine(blinder, subject_ref_blinder(config), index, policy)
+    return MessageDecider(engine, OutputTopics.of(config))
+
+
+def build_reader(
+    config: GuardConfig, blinder: Blinder, index: RegistryIndex, metrics: GuardMetrics
+) -> RegistryReader:
+    def on_registry_applied(seconds: float) -> None:
+        metrics.registry_applied_records.inc()
+        metrics.registry_update_latency.observe(seconds)
+
+    client_id = f"{config.app_id}-{config.worker_id}-registry"
+    return reader_for(
+        config, blinder.key_id, index, client_id=client_id, on_applied=on_registry_applied
+    )
 
 
 def assemble(config: GuardConfig) -> WorkerParts:
@@ -127,46 +151,31 @@ def assemble(config: GuardConfig) -> WorkerParts:
     metrics = GuardMetrics()
     metrics.build_info.info({"version": __version__, "policy_version": policy.version})
     index = RegistryIndex()
-    engine = DecisionEngine(blinder, subject_ref_blinder(config), index, policy)
-    decider = MessageDecider(engine, OutputTopics.of(config))
-
-    def on_registry_applied(seconds: float) -> None:
-        metrics.registry_applied_records.inc()
-        metrics.registry_update_latency.observe(seconds)
-
-    reader = RegistryReader(
-        bootstrap=config.brokers,
-        topic=config.registry_topic,
-        index=index,
-        decode=decode_protection_record,
-        blinding_key_id=blinder.key_id,
-        accepted_undecodable=config.registry_accepted_undecodable,
-        on_applied=on_registry_applied,
-    )
-    output = TransactionalOutput(
-        bootstrap=config.brokers,
-        transactional_id=f"{config.app_id}-{config.worker_id}",
-        group_id=config.app_id,
-        transaction_timeout_ms=config.transaction_timeout_ms,
-    )
+    reader = build_reader(config, blinder, index, metrics)
     app = build_faust_app(config)
-    # The worker asks the monitor, built just below, whether it is ready; the
-    # lambda is only called once both exist.
-    worker = GuardWorker(
-        app=app,
-        reader=reader,
-        output=output,
-        decider=decider,
-        metrics=metrics,
-        is_ready=lambda: monitor.is_ready(),
-    )
+    state = WorkerState()
     monitor = HealthMonitor(
-        app=app,
-        worker=worker,
+        state=state,
         reader=reader,
         metrics=metrics,
+        consumer=lambda: app.consumer,
         custody_topic=config.custody_topic,
         stale_after=config.registry_stale_after,
+    )
+    worker = GuardWorker(
+        custody_topic=config.custody_topic,
+        reader=reader,
+        output=TransactionalOutput(
+            app_id=config.app_id,
+            group_id=config.app_id,
+            transaction_timeout_ms=config.transaction_timeout_ms,
+            new_producer=producer_factory(config),
+        ),
+        decider=build_decider(config, blinder, index, policy),
+        metrics=metrics,
+        consumer=lambda: cast(CommittedOffsets, app.consumer),
+        is_ready=monitor.is_ready,
+        state=state,
     )
     ops_server = None
     if config.metrics_port:
@@ -177,16 +186,20 @@ def assemble(config: GuardConfig) -> WorkerParts:
             readiness=monitor.readiness,
             before_scrape=monitor.refresh,
         )
-    attach_agent(app, config, worker)
+    attach_worker(app, config, worker)
+    return WorkerParts(
+        app, worker, reader, monitor, ops_server, policy, build_review_tracker(config, metrics)
+    )
 
-    def publish_review_queue(held: int, oldest_held_at: float) -> None:
+
+def build_review_tracker(config: GuardConfig, metrics: GuardMetrics) -> HeldEventTracker:
+    """Follows the review topic so the review queue shows in the metrics."""
+
+    def publish(held: int, oldest_held_at: float) -> None:
         metrics.review_held_events.set(held)
         metrics.review_oldest_held.set(oldest_held_at)
 
-    tracker = HeldEventTracker(
-        bootstrap=config.brokers, topic=config.review_topic, publish=publish_review_queue
-    )
-    return WorkerParts(app, worker, monitor, metrics, ops_server, policy, tracker)
+    return HeldEventTracker(bootstrap=config.brokers, topic=config.review_topic, publish=publish)
 
 
 def run_worker(config: GuardConfig) -> int:

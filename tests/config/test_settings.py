@@ -19,7 +19,7 @@ def test_every_setting_is_a_config_field_and_back() -> None:
 def test_defaults_load_without_any_environment() -> None:
     config = load_config({})
     assert config.brokers == "127.0.0.1:9092"
-    assert config.batch_max == 500
+    assert config.batch_max == 1000
     assert config.registry_accepted_undecodable == frozenset()
     assert config.policy_file is None
 

@@ -139,11 +139,24 @@ def test_repr_shows_counts_only() -> None:
     assert repr(index) == "RegistryIndex(1 active records, 1 keys)"
 
 
-def test_index_keeps_no_per_record_dict() -> None:
+def test_index_keeps_no_object_per_key() -> None:
     index = RegistryIndex()
-    index.apply("r1", record("r1", "a"))
+    index.apply("r1", record("r1", "a", "b", "c", weak=("w",)))
     assert not hasattr(index, "__dict__")
-    assert all(not hasattr(entry, "__dict__") for entry in index._records.values())
+    for table, count in ((index._strong, 3), (index._weak, 1)):  # type: ignore[attr-defined]
+        held = table.entry_arrays()
+        assert sum(len(entries) for entries in held) == count
+        assert all(entries.typecode == "Q" for entries in held)
+
+
+def test_freed_record_numbers_are_reused() -> None:
+    index = RegistryIndex()
+    for n in range(50):
+        index.apply(f"r{n}", record(f"r{n}", f"k{n}"))
+        index.apply(f"r{n}", None)
+    index.apply("last", record("last", "k"))
+    assert len(index._ids) == 1  # type: ignore[attr-defined]
+    assert index.match([key("k")]) == (Match("last", ProtectionBasis.U_VISA),)
 
 
 _operations = st.lists(

@@ -47,6 +47,5 @@ def make_harness(bootstrap: str, topic_names: Any, tmp_path: Path) -> GuardHarne
         "GUARD_DATA_DIR": str(tmp_path / "guard-data"),
         "GUARD_METRICS_PORT": str(free_port()),
         "GUARD_LOG_LEVEL": "DEBUG",
-        "GUARD_BATCH_WITHIN": "0.02",
     }
     return GuardHarness(topic_names, load_config(env), env, tmp_path)

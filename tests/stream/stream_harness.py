@@ -73,21 +73,51 @@ class GuardHarness:
 
     Outputs never carry an upstream event id; the harness, which knows the
     keys, maps them back so tests can speak of events by their ids."""
+    fleet: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    """Extra workers in the same group (``spawn``), by name."""
 
     # -- the worker process -------------------------------------------------
 
     def start_worker(self, **extra_env: str) -> None:
         """Start ``guard worker``; its stderr (the log) and stdout go to separate files."""
+        self.process = self._launch(extra_env)
+
+    def _launch(self, extra_env: dict[str, str]) -> subprocess.Popen[bytes]:
         log_path = self.workdir / f"worker-{len(self.logs)}.log"
         out_path = self.workdir / f"worker-{len(self.logs)}.out"
         self.logs.append(log_path)
         with log_path.open("wb") as log, out_path.open("wb") as out:
-            self.process = subprocess.Popen(
+            return subprocess.Popen(
                 [sys.executable, "-m", "guard", "worker"],
                 env={**os.environ, **self.env, **extra_env},
                 stdout=out,
                 stderr=log,
             )
+
+    def spawn(self, name: str, **extra_env: str) -> None:
+        """Start one more worker of the same group, with its own id and metrics port."""
+        env = {"GUARD_WORKER_ID": name, "GUARD_METRICS_PORT": "0", **extra_env}
+        self.fleet[name] = self._launch(env)
+
+    def signal(self, name: str, signum: int) -> None:
+        self.fleet[name].send_signal(signum)
+
+    def wait_fleet_exit(self, name: str, timeout: float) -> int:
+        return self.fleet.pop(name).wait(timeout=timeout)
+
+    def stop_fleet(self) -> None:
+        """Wake, stop and reap every extra worker (used at teardown too)."""
+        for process in self.fleet.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGCONT)
+                process.send_signal(signal.SIGTERM)
+        for process in self.fleet.values():
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=30)
+        self.fleet.clear()
 
     def kill_worker(self) -> None:
         if self.process is not None:
@@ -104,6 +134,7 @@ class GuardHarness:
         return code
 
     def stop_worker(self) -> int | None:
+        self.stop_fleet()
         if self.process is None:
             return None
         self.process.send_signal(signal.SIGTERM)
