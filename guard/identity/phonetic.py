@@ -9,21 +9,26 @@ letter. The first letter's vowel is kept by Metaphone; here every leading
 vowel is written ``A``, so ``Oleksandr`` meets ``Aleksandr`` and ``Omar``
 meets ``Umar``. A ``y`` after the first letter is read as the vowel ``i``
 (Metaphone keeps a ``y`` before a vowel as a consonant), so ``Tatyana`` meets
-``Tatiana`` and ``Zenobya`` meets ``Zenobia``. A code of one letter says too
-little to be a key.
+``Tatiana`` and ``Zenobya`` meets ``Zenobia``; a doubled ``i`` that leaves
+(``Anastasiya``, ``Mariya``) is read as one, since Metaphone hears ``sia`` as
+``x`` but ``siia`` as ``s``. A code of one letter says too little to be a key.
 """
 
 from __future__ import annotations
+
+import re
 
 import jellyfish
 
 _VOWELS = frozenset("AEIOU")
 MIN_CODE_LENGTH = 2
+_DOUBLED_I = re.compile("i{2,}")
 
 
 def phonetic_code(token: str) -> str | None:
     """The token's code, or None when it is too short to carry any evidence."""
-    code = jellyfish.metaphone(token[:1] + token[1:].replace("y", "i"))
+    spelled = token[:1] + _DOUBLED_I.sub("i", token[1:].replace("y", "i"))
+    code = jellyfish.metaphone(spelled)
     if code[:1] in _VOWELS:
         code = "A" + code[1:]
     return code if len(code) >= MIN_CODE_LENGTH else None
