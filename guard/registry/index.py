@@ -1,29 +1,14 @@
 """The in-memory registry: blinded key → protected records, compact enough for 10M keys.
 
-Sized for a million records with ten keys each well inside 1 GiB, so each
-key costs 8 bytes in a flat array and nothing else:
-
-* a key is reduced to the first 7 bytes of its digest (a *slot*, 56 bits).
-  Two digests that share a slot can only make an event match a record it
-  does not belong to (a false positive: the event is dropped), never hide a
-  match. HMAC outputs are uniform and the key is secret, so with ten million
-  keys held the chance that a given event key meets another's slot is about
-  10^7 / 2^56, i.e. 1.4 * 10^-10, and nobody without the blinding key can
-  aim for one;
-* slots are spread over 65,536 buckets by their top 16 bits. A bucket is an
-  ``array('Q')`` of entries ``(low 40 bits of the slot) << 24 | record
-  number``, kept sorted so ``bisect`` (in C) finds a slot's holders. A key
-  several records share (one person registered twice, two people with the
-  same name and birth date) simply has one entry per holder;
-* new entries are appended and their bucket is sorted when next searched,
-  so restoring a million records costs an append per key, not an insert;
-* a record is a 24-bit number (at most 16,777,215 records at once; more
-  stops the registry reader, fail closed). Per number the index keeps the
-  record reference, the basis and its slots packed into ``bytes`` (to unlink
-  them when the record changes or goes away); freed numbers are reused;
-* strong and weak keys go into two separate tables (:class:`_SlotTable`),
-  so a match can say whether it rests on a strong key of the record
-  (:meth:`RegistryIndex.match_graded`).
+Sized for a million records with ten keys each well inside 1 GiB: keys live
+in :class:`~guard.registry.slots.SlotTable` (8 bytes a key, nothing else; the
+module says how and what a 56-bit slot can and cannot get wrong). A record
+is a 24-bit number (at most 16,777,215 records at once; more stops the
+registry reader, fail closed). Per number the index keeps the record
+reference, the basis and its slots packed into ``bytes`` (to unlink them
+when the record changes or goes away); freed numbers are reused. Strong and
+weak keys go into two separate tables, so a match can say whether it rests
+on a strong key of the record (:meth:`RegistryIndex.match_graded`).
 
 Where a ``dict`` of int → record id took ~134 bytes per key, this takes
 ~9 (docs/BENCHMARKS.md has the measured restore RSS).
@@ -38,99 +23,24 @@ halt on a bad record; this index trusts what it is given.
 
 from __future__ import annotations
 
-import struct
-from array import array
-from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from guard.registry.model import BlindedKey, Match, ProtectionBasis, ProtectionRecord
+from guard.registry.slots import MAX_NUMBER, SlotTable, key_slot, pack_slots, slot_keys
 
-SLOT_BYTES = 7
-"""How much of a digest the index keeps (see the module docstring)."""
-MAX_RECORDS = (1 << 24) - 1
-_NUMBER_BITS = 24
-_NUMBER_MASK = (1 << _NUMBER_BITS) - 1
-_BUCKET_SHIFT = 8 * SLOT_BYTES - 16
-_LOW_MASK = (1 << _BUCKET_SHIFT) - 1
+__all__ = ["RegistryFull", "RegistryIndex", "key_slot"]
+
+MAX_RECORDS = MAX_NUMBER
+
+ProtectionListener = Callable[[Match, list[bytes], list[bytes]], None]
+"""Gets an applied ACTIVE record's match, its strong keys and its weak keys (both as
+7-byte slot keys)."""
 _BASES = tuple(ProtectionBasis)
 _BASIS_NUMBER = {basis: n for n, basis in enumerate(_BASES)}
-_from_bytes = int.from_bytes
 
 
 class RegistryFull(Exception):
     """More active records than record numbers; the reader halts rather than drop one."""
-
-
-def key_slot(key: BlindedKey) -> int:
-    """The integer under which the index files a blinded key."""
-    return _from_bytes(key[:SLOT_BYTES], "big")
-
-
-def _unpack_slots(packed: bytes) -> tuple[int, ...]:
-    """A record's slots, from their packed form (each zero-extended to 8 bytes)."""
-    return struct.unpack(f">{len(packed) // 8}Q", packed)
-
-
-class _SlotTable:
-    """Slots → record numbers, in 65,536 sorted buckets of packed 64-bit entries.
-
-    Buckets are made on first use: an index for a small registry (or a test)
-    does not pay for 65,536 empty arrays.
-    """
-
-    __slots__ = ("_buckets", "_unsorted")
-
-    def __init__(self) -> None:
-        self._buckets: list[array[int] | None] = [None] * (1 << 16)
-        self._unsorted: set[int] = set()
-
-    def add(self, packed: bytes, number: int) -> None:
-        buckets, unsorted = self._buckets, self._unsorted
-        for slot in _unpack_slots(packed):
-            bucket = slot >> _BUCKET_SHIFT
-            entries = buckets[bucket]
-            if entries is None:
-                entries = buckets[bucket] = array("Q")
-            entries.append((slot & _LOW_MASK) << _NUMBER_BITS | number)
-            unsorted.add(bucket)
-
-    def remove(self, packed: bytes, number: int) -> None:
-        for slot in _unpack_slots(packed):
-            entries = self._buckets[slot >> _BUCKET_SHIFT]
-            if entries is not None:
-                entries.remove((slot & _LOW_MASK) << _NUMBER_BITS | number)  # keeps the order
-
-    def holders(self, keys: Iterable[BlindedKey], found: set[int]) -> set[int]:
-        """Add to ``found`` the number of every record holding one of ``keys``."""
-        for key in keys:
-            slot = _from_bytes(key[:SLOT_BYTES], "big")
-            entries = self._sorted_bucket(slot >> _BUCKET_SHIFT)
-            if entries is None:
-                continue
-            low = slot & _LOW_MASK
-            at = bisect_left(entries, low << _NUMBER_BITS)
-            while at < len(entries) and entries[at] >> _NUMBER_BITS == low:
-                found.add(entries[at] & _NUMBER_MASK)
-                at += 1
-        return found
-
-    def distinct_slots(self) -> int:
-        return sum(
-            len({entry >> _NUMBER_BITS for entry in entries})
-            for bucket in range(len(self._buckets))
-            if (entries := self._sorted_bucket(bucket)) is not None
-        )
-
-    def entry_arrays(self) -> list[array[int]]:
-        """The non-empty buckets (for tests of the memory layout)."""
-        return [entries for entries in self._buckets if entries]
-
-    def _sorted_bucket(self, bucket: int) -> array[int] | None:
-        entries = self._buckets[bucket]
-        if entries is not None and bucket in self._unsorted:
-            entries = self._buckets[bucket] = array("Q", sorted(entries))
-            self._unsorted.discard(bucket)
-        return entries
 
 
 class RegistryIndex:
@@ -140,18 +50,27 @@ class RegistryIndex:
     applications, so a lookup never sees a half-applied record.
     """
 
-    __slots__ = ("_bases", "_free", "_ids", "_numbers", "_slots", "_strong", "_weak",
-                 "_weak_slots")  # fmt: skip
+    __slots__ = ("_bases", "_free", "_ids", "_listeners", "_numbers", "_slots", "_strong",
+                 "_weak", "_weak_slots")  # fmt: skip
 
     def __init__(self) -> None:
-        self._strong = _SlotTable()
-        self._weak = _SlotTable()
+        self._strong = SlotTable()
+        self._weak = SlotTable()
         self._numbers: dict[str, int] = {}
         self._ids: list[str | None] = []
         self._bases = bytearray()
         self._slots: list[bytes] = []
         self._weak_slots: list[bytes] = []
         self._free: list[int] = []
+        self._listeners: list[ProtectionListener] = []
+
+    def add_listener(self, listener: ProtectionListener) -> None:
+        """Call ``listener`` with each record that becomes (or stays) ACTIVE, once applied.
+
+        Retraction listens: a protection that arrives after notices were
+        published about the person withdraws them.
+        """
+        self._listeners.append(listener)
 
     def apply(self, record_ref: str, record: ProtectionRecord | None) -> None:
         """Apply one registry message: a new version of ``record_ref``, or a tombstone (None).
@@ -163,12 +82,13 @@ class RegistryIndex:
             self._remove(record_ref)
         if record is None or not record.is_active:
             return
-        strong = {b"\0" + key[:SLOT_BYTES] for key in record.blinded_keys}
-        weak = {b"\0" + key[:SLOT_BYTES] for key in record.weak_keys} - strong
-        packed, weak_packed = b"".join(strong), b"".join(weak)
+        packed = pack_slots(record.blinded_keys)
+        weak_packed = pack_slots(record.weak_keys - record.blinded_keys)
         number = self._allocate(record_ref, record.basis, packed, weak_packed)
         self._strong.add(packed, number)
         self._weak.add(weak_packed, number)
+        for listener in self._listeners:
+            listener(self._match(number, is_strong=True), slot_keys(packed), slot_keys(weak_packed))
 
     def match(self, keys: Iterable[BlindedKey]) -> tuple[Match, ...]:
         """Active records sharing at least one strong key with ``keys``, ordered by reference."""
@@ -189,6 +109,14 @@ class RegistryIndex:
         self._weak.holders(strong_probes, weak)
         self._weak.holders(weak_probes, weak)
         return self._matches(strong, weak - strong)
+
+    def active_records(self) -> Iterator[tuple[Match, list[bytes], list[bytes]]]:
+        """Every active record with its strong and weak keys (as 7-byte slot keys, which
+        the tables look up like digests): what a sweep of published notices checks."""
+        for number, record_ref in enumerate(self._ids):
+            if record_ref is not None:
+                match = self._match(number, is_strong=True)
+                yield match, slot_keys(self._slots[number]), slot_keys(self._weak_slots[number])
 
     @property
     def active_count(self) -> int:
