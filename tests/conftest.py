@@ -31,7 +31,7 @@ _T = TypeVar("_T")
 
 @dataclass(frozen=True, slots=True)
 class TopicNames:
-    """The guard's six topics, uniquely named for one test.
+    """The guard's eight topics, uniquely named for one test.
 
     For annotations: ``if TYPE_CHECKING: from conftest import TopicNames``.
     """
@@ -46,10 +46,13 @@ class TopicNames:
     deadletter: str
     review: str
     """Events held for review (compacted)."""
+    publications: str
+    """What was published, for retractions (compacted, partitioned like custody)."""
+    retractions: str
 
     def all(self) -> tuple[str, ...]:
         return (self.custody, self.registry, self.public, self.audit, self.deadletter,
-                self.review)  # fmt: skip
+                self.review, self.publications, self.retractions)  # fmt: skip
 
     def environment(self) -> dict[str, str]:
         """The ``GUARD_*_TOPIC`` variables naming these topics."""
@@ -60,6 +63,8 @@ class TopicNames:
             "GUARD_AUDIT_TOPIC": self.audit,
             "GUARD_DEADLETTER_TOPIC": self.deadletter,
             "GUARD_REVIEW_TOPIC": self.review,
+            "GUARD_PUBLICATIONS_TOPIC": self.publications,
+            "GUARD_RETRACTIONS_TOPIC": self.retractions,
         }
 
 
@@ -84,7 +89,7 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def topic_names(kafka_bootstrap: str) -> TopicNames:
-    """Create this test's own custody/registry/public/audit/deadletter/review topics."""
+    """Create this test's own set of the guard's topics."""
     return create_topic_names(kafka_bootstrap)
 
 
@@ -119,6 +124,8 @@ def create_topic_names(bootstrap: str) -> TopicNames:
         audit=f"audit-{run}",
         deadletter=f"deadletter-{run}",
         review=f"review-{run}",
+        publications=f"publications-{run}",
+        retractions=f"retractions-{run}",
     )
     config = load_config({"GUARD_BROKERS": bootstrap, **names.environment()})
     run_in_own_loop(ensure_topics(bootstrap, topic_specs(config)))

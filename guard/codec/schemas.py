@@ -56,6 +56,8 @@ class SchemaName(StrEnum):
     PUBLIC_NOTICE = "public_custody_notice"
     GUARD_DECISION = "guard_decision"
     HELD_EVENT = "held_event"
+    PUBLICATION = "publication"
+    RETRACTION = "retraction"
 
     @property
     def full_name(self) -> str:
@@ -69,6 +71,8 @@ _FULL_NAMES: Mapping[SchemaName, str] = {
     SchemaName.PUBLIC_NOTICE: "gov.custody.public.v1.PublicCustodyNotice",
     SchemaName.GUARD_DECISION: "gov.custody.guard.v1.GuardDecision",
     SchemaName.HELD_EVENT: "gov.custody.guard.v1.HeldEvent",
+    SchemaName.PUBLICATION: "gov.custody.guard.v1.Publication",
+    SchemaName.RETRACTION: "gov.custody.public.v1.Retraction",
 }
 
 _TIMESTAMP_LOGICAL_TYPES = frozenset({"timestamp-millis", "timestamp-micros"})

@@ -164,6 +164,23 @@ SETTINGS: tuple[Setting, ...] = (
         "position; a tombstone once resolved). Restricted: holds PII.",
     ),
     Setting(
+        "publications_topic",
+        "GUARD_PUBLICATIONS_TOPIC",
+        _text,
+        "guard.publications",
+        "Output: one Publication per public notice (compacted, keyed by notice id, "
+        "partitioned like custody), for withdrawing notices when a protection arrives. "
+        "Restricted.",
+    ),
+    Setting(
+        "retractions_topic",
+        "GUARD_RETRACTIONS_TOPIC",
+        _text,
+        "public.custody-retractions",
+        "Output: one Retraction per withdrawn notice, keyed by subject_ref, for "
+        "subscribers that keep history. Public: holds no identifier.",
+    ),
+    Setting(
         "blinding_key",
         "GUARD_BLINDING_KEY",
         _optional_secret,
@@ -303,6 +320,8 @@ class GuardConfig:
     audit_topic: str
     deadletter_topic: str
     review_topic: str
+    publications_topic: str
+    retractions_topic: str
     blinding_key: str | None
     blinding_key_file: Path | None
     blinding_key_id: str
@@ -328,8 +347,15 @@ class GuardConfig:
         return f"GuardConfig({shown})"
 
     @property
-    def output_topics(self) -> tuple[str, str, str, str]:
-        return (self.public_topic, self.audit_topic, self.deadletter_topic, self.review_topic)
+    def output_topics(self) -> tuple[str, ...]:
+        return (
+            self.public_topic,
+            self.audit_topic,
+            self.deadletter_topic,
+            self.review_topic,
+            self.publications_topic,
+            self.retractions_topic,
+        )
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> GuardConfig:
@@ -347,7 +373,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> GuardConfig:
     config = GuardConfig(**values)
     topics = [config.custody_topic, config.registry_topic, *config.output_topics]
     if len(set(topics)) != len(topics):
-        raise ConfigError("GUARD_*_TOPIC: the six topics must all be different")
+        raise ConfigError("GUARD_*_TOPIC: the eight topics must all be different")
     return config
 
 

@@ -48,6 +48,9 @@ class Reason(StrEnum):
     """DROP after review: an operator confirmed the held subject is the protected person."""
     REVIEW_NOW_PROTECTED = "review_now_protected"
     """DROP after review: released, but the registry now matches the subject on a strong key."""
+    RETRACTED = "retracted"
+    """DROP after publication: a protection now matches the notice's subject on a strong key,
+    so the notice was withdrawn (tombstone and retraction record)."""
 
 
 _INVALID_IDENTIFIER_REASONS = {"a_number": Reason.INVALID_A_NUMBER}

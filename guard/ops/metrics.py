@@ -129,6 +129,21 @@ class GuardMetrics:
             "Unix time the oldest event still held was held; 0 when none is held.",
             registry=r,
         )
+        self.retractions = Counter(
+            "guard_retractions_total",
+            "Published notices withdrawn because their subject became protected.",
+            registry=r,
+        )
+        self.publications_indexed = Gauge(
+            "guard_publications_indexed",
+            "Live published notices this worker can withdraw (its custody partitions').",
+            registry=r,
+        )
+        self.retractions_pending = Gauge(
+            "guard_retractions_pending",
+            "Published notices a protection now meets, not yet withdrawn.",
+            registry=r,
+        )
         self.published_while_not_ready = Counter(
             "guard_published_while_not_ready_total",
             "PUBLISH or REDACT decisions committed while not ready. Must stay 0.",

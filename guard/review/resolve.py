@@ -41,10 +41,15 @@ from guard.registry.index import RegistryIndex
 from guard.registry.reader import RegistryReader, reader_for
 from guard.review.errors import EventUnavailable, NotHeld, ReviewError
 from guard.review.held import HeldEvent, load_held
-from guard.stream.decider import BatchContext, InputMessage, MessageDecider, OutputTopics
-
-Written = tuple[str, bytes, bytes | None]
-"""One record a resolution writes: topic, key, value (None: a tombstone)."""
+from guard.stream.decider import (
+    AuditStage,
+    BatchContext,
+    InputMessage,
+    MessageDecider,
+    OutputTopics,
+    publication_of,
+)
+from guard.stream.output import OutRecord
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +100,7 @@ async def _resolve(
         decider, reader = await _fresh_decider(config)
         try:
             batch = BatchContext.now(reader.applied)
-            records: list[Written] = []
+            records: list[OutRecord] = []
             resolutions: list[Resolution] = []
             for position in dict.fromkeys(positions):
                 resolution, produced = await _resolve_one(
@@ -107,8 +112,10 @@ async def _resolve(
             await reader.stop()
         if records:
             async with producer.transaction():
-                for topic, key, value in records:
-                    await producer.send(topic, value, key=key)
+                for record in records:
+                    await producer.send(
+                        record.topic, record.value, key=record.key, partition=record.partition
+                    )
         return resolutions
     finally:
         await producer.stop()
@@ -122,7 +129,7 @@ async def _resolve_one(
     batch: BatchContext,
     actor: str,
     is_release: bool,
-) -> tuple[Resolution, list[Written]]:
+) -> tuple[Resolution, list[OutRecord]]:
     if held is None:
         return Resolution(position, Decision.HOLD, Reason.WEAK_MATCH, str(NotHeld(position))), []
     raw = held.event if held.event is not None else await _custody_event(config, held)
@@ -139,15 +146,19 @@ async def _resolve_one(
                 return Resolution(position, Decision.HOLD, Reason.WEAK_MATCH, problem), []
     message = InputMessage(held.input_topic, held.input_partition, held.input_offset, raw)
     decision, reason = _outcome(verdict, is_release)
-    records: list[Written] = []
+    records: list[OutRecord] = []
     if decision is Decision.PUBLISH and verdict is not None and verdict.notice is not None:
         encoded = codec_for(SchemaName.PUBLIC_NOTICE).encode(verdict.notice)
-        records.append((config.public_topic, verdict.notice_key or b"", encoded))
+        records.append(OutRecord(config.public_topic, verdict.notice_key, encoded))
+        # Remembered like any notice, so that a protection can withdraw it later; marked
+        # reviewed, so that only a strong match does.
+        released = publication_of(message, verdict, batch, is_reviewed=True)
+        records.append(decider.publication_record(released))
     audit = decider.audit_record(
-        message, decision, reason, batch, verdict, is_review=True, actor=actor
+        message, decision, reason, batch, verdict, stage=AuditStage.REVIEWED, actor=actor
     )
-    records.append((audit.topic, audit.key or b"", audit.value))
-    records.append((config.review_topic, position.encode("ascii"), None))
+    records.append(audit)
+    records.append(OutRecord(config.review_topic, position.encode("ascii"), None))
     return Resolution(position, decision, reason), records
 
 

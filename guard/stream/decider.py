@@ -18,8 +18,9 @@ restart; a bounded record cannot.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from guard.codec.avro import AvroCodec, codec_for
@@ -30,6 +31,7 @@ from guard.decision.engine import DecisionEngine
 from guard.decision.references import event_reference
 from guard.decision.verdict import MatchStrength, Reason, Verdict
 from guard.policy.model import Decision
+from guard.retraction.model import Publication, encode_publication
 from guard.stream.output import OutRecord
 
 MAX_COPIED_VALUE_BYTES = 900_000
@@ -73,11 +75,27 @@ class OutputTopics:
     audit: str
     deadletter: str
     review: str
+    publications: str
+    retractions: str
 
     @classmethod
     def of(cls, config: GuardConfig) -> OutputTopics:
-        return cls(config.public_topic, config.audit_topic, config.deadletter_topic,
-                   config.review_topic)  # fmt: skip
+        return cls(
+            public=config.public_topic,
+            audit=config.audit_topic,
+            deadletter=config.deadletter_topic,
+            review=config.review_topic,
+            publications=config.publications_topic,
+            retractions=config.retractions_topic,
+        )
+
+
+class AuditStage(StrEnum):
+    """Which moment of an event's life an audit record tells (the schema's ``AuditStage``)."""
+
+    DECIDED = "DECIDED"
+    REVIEWED = "REVIEWED"
+    RETRACTED = "RETRACTED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +111,8 @@ class Outcome:
     match_strength: MatchStrength = MatchStrength.NONE
     blinded_keys: tuple[bytes, ...] = ()
     """The event's strong keys under the registry blinding: safe to log, useless to an outsider."""
+    publication: Publication | None = None
+    """For PUBLISH and REDACT: what the publications topic records of the notice."""
 
 
 class MessageDecider:
@@ -128,16 +148,20 @@ class MessageDecider:
         if verdict.decision is Decision.REJECT:
             return self._reject(message, verdict.reason, batch, verdict)
         records: list[OutRecord] = []
+        publication: Publication | None = None
         if verdict.notice is not None:
             try:
                 encoded = self._notice.encode(verdict.notice)
             except EncodeError:
                 return self._reject(message, Reason.NOTICE_UNENCODABLE, batch, verdict)
             records.append(OutRecord(self._topics.public, verdict.notice_key, encoded))
+            publication = publication_of(message, verdict, batch)
+            records.append(self.publication_record(publication))
         if verdict.decision is Decision.HOLD:
             records.append(self._held_record(message, verdict, batch))
         records.append(self.audit_record(message, verdict.decision, verdict.reason, batch, verdict))
-        return self._outcome(verdict.decision, verdict.reason, records, verdict)
+        outcome = self._outcome(verdict.decision, verdict.reason, records, verdict)
+        return replace(outcome, publication=publication) if publication else outcome
 
     def _reject(
         self,
@@ -204,16 +228,16 @@ class MessageDecider:
         batch: BatchContext,
         verdict: Verdict | None,
         *,
-        is_review: bool = False,
+        stage: AuditStage = AuditStage.DECIDED,
         actor: str | None = None,
     ) -> OutRecord:
-        """The audit record of one decision (or, ``is_review``, of one review resolution)."""
+        """The audit record of one decision, one review resolution or one retraction."""
         audit = {
             "input_topic": message.topic,
             "input_partition": message.partition,
             "input_offset": message.offset,
             "event_ref": self._event_ref(verdict),
-            "stage": "REVIEWED" if is_review else "DECIDED",
+            "stage": stage.value,
             "decision": decision.value,
             "reason": reason.value,
             "match_strength": (verdict.match_strength if verdict else MatchStrength.NONE).value,
@@ -228,6 +252,16 @@ class MessageDecider:
         }
         return OutRecord(
             self._topics.audit, message.position.encode("ascii"), self._audit.encode(audit)
+        )
+
+    def publication_record(self, publication: Publication) -> OutRecord:
+        """The publications record of a notice: on its custody event's partition number,
+        whose owner is the worker that may withdraw it."""
+        return OutRecord(
+            self._topics.publications,
+            publication.notice_id.encode("ascii"),
+            encode_publication(publication),
+            partition=publication.input_partition,
         )
 
     def _held_record(
@@ -252,3 +286,22 @@ class MessageDecider:
         return OutRecord(
             self._topics.review, message.position.encode("ascii"), self._held.encode(held)
         )
+
+
+def publication_of(
+    message: InputMessage, verdict: Verdict, batch: BatchContext, *, is_reviewed: bool = False
+) -> Publication:
+    """What the publications topic remembers of the notice ``verdict`` publishes."""
+    notice = verdict.notice or {}
+    return Publication(
+        notice_id=str(notice["notice_id"]),
+        subject_ref=str(notice["subject_ref"]),
+        is_redacted=bool(notice["redacted"]),
+        input_topic=message.topic,
+        input_partition=message.partition,
+        input_offset=message.offset,
+        blinded_keys=verdict.strong_keys,
+        published_at=batch.decided_at,
+        weak_keys=verdict.weak_keys,
+        is_reviewed=is_reviewed,
+    )

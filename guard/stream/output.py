@@ -48,8 +48,11 @@ class OutRecord:
 
     topic: str
     key: bytes | None
-    value: bytes
+    value: bytes | None
+    """None is a tombstone (a retraction deletes a subject's notices from the public topic)."""
     headers: tuple[tuple[str, bytes], ...] = ()
+    partition: int | None = None
+    """Where the record must go; None: by key, as Kafka's default partitioner would."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +65,7 @@ class InputPartition:
 
 class BatchBuilder(Protocol):
     def append(
-        self, *, timestamp: float | None, key: bytes | None, value: bytes, headers: Any
+        self, *, timestamp: float | None, key: bytes | None, value: bytes | None, headers: Any
     ) -> object | None: ...
 
 
@@ -253,12 +256,13 @@ class TransactionalOutput:
         counts: dict[str, int] = {}
         grouped: dict[tuple[str, int], list[OutRecord]] = {}
         for record in records:
-            count = counts.get(record.topic)
-            if count is None:
-                count = counts[record.topic] = len(await producer.partitions_for(record.topic))
-            grouped.setdefault((record.topic, kafka_partition(record.key, count)), []).append(
-                record
-            )
+            partition = record.partition
+            if partition is None:
+                count = counts.get(record.topic)
+                if count is None:
+                    count = counts[record.topic] = len(await producer.partitions_for(record.topic))
+                partition = kafka_partition(record.key, count)
+            grouped.setdefault((record.topic, partition), []).append(record)
         for (topic, partition), members in grouped.items():
             batch = producer.create_batch()
             for record in members:

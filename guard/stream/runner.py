@@ -31,12 +31,15 @@ from guard.ops.metrics import GuardMetrics
 from guard.policy.model import Policy, load_policy
 from guard.registry.index import RegistryIndex
 from guard.registry.reader import RegistryReader, reader_for
+from guard.retraction.loader import publications_loader
+from guard.retraction.service import RetractionCounts, RetractionService
 from guard.review.tracker import HeldEventTracker
 from guard.stream.app import attach_worker, build_faust_app, producer_factory
 from guard.stream.decider import MessageDecider, OutputTopics
 from guard.stream.monitor import HealthMonitor
 from guard.stream.output import TransactionalOutput
 from guard.stream.worker import CommittedOffsets, GuardWorker, WorkerState
+from guard.topic_metadata import partitions_of
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +75,20 @@ async def check_topics(config: GuardConfig, timeout: float = 15.0) -> None:
         "GUARD_AUDIT_TOPIC": config.audit_topic,
         "GUARD_DEADLETTER_TOPIC": config.deadletter_topic,
         "GUARD_REVIEW_TOPIC": config.review_topic,
+        "GUARD_PUBLICATIONS_TOPIC": config.publications_topic,
+        "GUARD_RETRACTIONS_TOPIC": config.retractions_topic,
     }
     for env, topic in wanted.items():
         if topic not in existing:
             raise ConfigError(f"{env} ({topic}): topic does not exist on {config.brokers}")
+    custody = len(await partitions_of(config.brokers, config.custody_topic))
+    publications = len(await partitions_of(config.brokers, config.publications_topic))
+    if publications != custody:
+        # A notice's publication goes to its custody partition's number.
+        raise ConfigError(
+            f"GUARD_PUBLICATIONS_TOPIC ({config.publications_topic}): has {publications} "
+            f"partitions and the custody topic {custody}; they must be equal"
+        )
 
 
 class _Lifecycle(mode.Service):
@@ -90,11 +103,13 @@ class _Lifecycle(mode.Service):
             await self._parts.ops_server.start()
         await self._parts.reader.start()
         await self._parts.review_tracker.start()
+        self._parts.retractions.start()
         self._parts.worker.mark_started()
         self._parts.monitor.start()
 
     async def on_stop(self) -> None:
         await self._parts.monitor.stop()
+        await self._parts.retractions.stop()
         await self._parts.review_tracker.stop()
         await self._parts.worker.stop()
         await self._parts.reader.stop()
@@ -122,6 +137,7 @@ class WorkerParts:
     ops_server: OpsServer | None
     policy: Policy
     review_tracker: HeldEventTracker
+    retractions: RetractionService
 
 
 def build_decider(
@@ -152,6 +168,7 @@ def assemble(config: GuardConfig) -> WorkerParts:
     metrics.build_info.info({"version": __version__, "policy_version": policy.version})
     index = RegistryIndex()
     reader = build_reader(config, blinder, index, metrics)
+    decider = build_decider(config, blinder, index, policy)
     app = build_faust_app(config)
     state = WorkerState()
     monitor = HealthMonitor(
@@ -171,7 +188,7 @@ def assemble(config: GuardConfig) -> WorkerParts:
             transaction_timeout_ms=config.transaction_timeout_ms,
             new_producer=producer_factory(config),
         ),
-        decider=build_decider(config, blinder, index, policy),
+        decider=decider,
         metrics=metrics,
         consumer=lambda: cast(CommittedOffsets, app.consumer),
         is_ready=monitor.is_ready,
@@ -186,9 +203,41 @@ def assemble(config: GuardConfig) -> WorkerParts:
             readiness=monitor.readiness,
             before_scrape=monitor.refresh,
         )
+    retractions = build_retractions(config, worker, reader, decider, metrics)
+    worker.observe(retractions)
     attach_worker(app, config, worker)
     return WorkerParts(
-        app, worker, reader, monitor, ops_server, policy, build_review_tracker(config, metrics)
+        app, worker, reader, monitor, ops_server, policy, build_review_tracker(config, metrics),
+        retractions,
+    )  # fmt: skip
+
+
+def build_retractions(
+    config: GuardConfig,
+    worker: GuardWorker,
+    reader: RegistryReader,
+    decider: MessageDecider,
+    metrics: GuardMetrics,
+) -> RetractionService:
+    """Withdraws this worker's published notices when their subject becomes protected."""
+    withdrawn = 0
+
+    def publish(counts: RetractionCounts) -> None:
+        nonlocal withdrawn
+        metrics.retractions.inc(counts.withdrawn - withdrawn)
+        withdrawn = counts.withdrawn
+        metrics.publications_indexed.set(counts.indexed)
+        metrics.retractions_pending.set(counts.pending)
+
+    return RetractionService(
+        registry=reader.index,
+        reader=reader,
+        decider=decider,
+        policy=decider.engine.policy,
+        topics=OutputTopics.of(config),
+        load=publications_loader(config),
+        commit_side=worker.commit_side,
+        on_change=publish,
     )
 
 

@@ -90,6 +90,16 @@ class FetchedRecord(Protocol):
     def value(self) -> bytes | None: ...
 
 
+class PartitionObserver(Protocol):
+    """Told what the worker owns and commits (the retraction service is one)."""
+
+    def assigned(self, sources: Iterable[InputPartition], generation_id: int) -> None: ...
+
+    def revoked(self, sources: Iterable[InputPartition]) -> None: ...
+
+    def committed(self, source: InputPartition, outcomes: Sequence[Outcome]) -> None: ...
+
+
 @dataclass
 class WorkerState:
     """What the worker shows the health monitor (written by the worker only)."""
@@ -129,6 +139,7 @@ class GuardWorker:
         self.state = state or WorkerState()
         self._clock = clock
         self._on_fatal = on_fatal
+        self._observer: PartitionObserver | None = None
         self._commit_lock = asyncio.Lock()
         self._started = asyncio.Event()
         self._generation: int | None = None
@@ -136,6 +147,10 @@ class GuardWorker:
         self._assignment_changed = asyncio.Condition()
         self._gaps: dict[InputPartition, tuple[int, int]] = {}
         """Per partition, a gap (next offset, first offset after it) waiting to be confirmed."""
+
+    def observe(self, observer: PartitionObserver) -> None:
+        """Tell ``observer`` about assignments and commits from now on (set before start)."""
+        self._observer = observer
 
     def mark_started(self) -> None:
         self.state.has_started = True
@@ -159,6 +174,8 @@ class GuardWorker:
             for source in lost:
                 self.state.next_offsets.pop(source, None)
             await self._output.release(lost)
+            if self._observer is not None:
+                self._observer.revoked(lost)
 
     async def on_partitions_assigned(self, assigned: Iterable[Any], generation_id: int) -> None:
         """Fence the partitions' previous owners, then read where they left off.
@@ -168,7 +185,10 @@ class GuardWorker:
         """
         async with self._commit_lock, self._assignment_changed:
             sources = self._custody(assigned)
-            await self._output.release(self._output.owned - set(sources))
+            gone = self._output.owned - set(sources)
+            await self._output.release(gone)
+            if self._observer is not None:
+                self._observer.revoked(gone)
             try:
                 await self._output.acquire(sources)
             except OutputFailed as exc:
@@ -180,6 +200,8 @@ class GuardWorker:
                 await self._read_next_offsets(sources)
             self._generation = generation_id
             self._assignment_changed.notify_all()
+            if self._observer is not None:
+                self._observer.assigned(sources, generation_id)
             log.info(
                 "assigned custody partitions %s (generation %d), next offsets %s",
                 sorted(s.partition for s in sources),
@@ -367,6 +389,8 @@ class GuardWorker:
             if result is None:
                 self.state.next_offsets[source] = decided[source][2]
                 committed.extend(decided[source][0])
+                if self._observer is not None:
+                    self._observer.committed(source, decided[source][0])
             elif isinstance(result, PartitionFenced):
                 log.warning("%s; its batch is left to the new owner", result)
                 self.state.next_offsets.pop(source, None)
@@ -376,6 +400,29 @@ class GuardWorker:
             else:
                 raise result
         return committed
+
+    async def commit_side(self, source: InputPartition, records: Sequence[OutRecord]) -> bool:
+        """Commit ``records`` on ``source``'s producer without moving its offset.
+
+        For writes that follow from earlier decisions (withdrawing notices):
+        they are fenced like the partition's decisions, and never land
+        between a rebalance and the next assignment. False when the worker
+        does not own the partition now (nothing was written).
+        """
+        async with self._commit_lock:
+            next_offset = self.state.next_offsets.get(source)
+            if self._generation is None or next_offset is None or not self._output.owns(source):
+                return False
+            try:
+                await self._output.commit(source, records, next_offset)
+            except PartitionFenced as exc:
+                log.warning("%s; its pending work is left to the new owner", exc)
+                self.state.next_offsets.pop(source, None)
+                return False
+            except OutputFailed as exc:
+                log.critical("%s; stopping the worker", exc)
+                self._on_fatal()
+        return True
 
     def _record(self, outcomes: Sequence[Outcome], received_at: float) -> None:
         """Count committed decisions: one label look-up per distinct label set, not per event."""

@@ -87,7 +87,7 @@ guard_decisions = _record(
     input_partition=st.integers(min_value=-(2**31), max_value=2**31 - 1),
     input_offset=longs,
     event_ref=optional_texts,
-    stage=st.sampled_from(["DECIDED", "REVIEWED"]),
+    stage=st.sampled_from(["DECIDED", "REVIEWED", "RETRACTED"]),
     decision=st.sampled_from(["PUBLISH", "DROP", "REDACT", "REJECT", "HOLD"]),
     reason=texts,
     match_strength=st.sampled_from(["NONE", "WEAK", "STRONG"]),
@@ -117,3 +117,18 @@ held_events = _record(
     event_size=st.integers(min_value=0, max_value=2**31 - 1),
 )
 
+
+publications = _record(
+    notice_id=texts,
+    subject_ref=texts,
+    redacted=st.booleans(),
+    reviewed=st.booleans(),
+    input_topic=texts,
+    input_partition=st.integers(min_value=-(2**31), max_value=2**31 - 1),
+    input_offset=longs,
+    blinded_keys=st.lists(blinded_keys, max_size=3),
+    weak_keys=st.lists(blinded_keys, max_size=3),
+    published_at=timestamps,
+)
+
+retractions = _record(notice_id=texts, subject_ref=texts, retracted_at=timestamps)

@@ -27,6 +27,8 @@ from codec_strategies import (
     held_events,
     protection_records,
     public_notices,
+    publications,
+    retractions,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -42,6 +44,8 @@ STRATEGIES: dict[SchemaName, st.SearchStrategy[dict[str, Any]]] = {
     SchemaName.PUBLIC_NOTICE: public_notices,
     SchemaName.GUARD_DECISION: guard_decisions,
     SchemaName.HELD_EVENT: held_events,
+    SchemaName.PUBLICATION: publications,
+    SchemaName.RETRACTION: retractions,
 }
 
 

@@ -104,7 +104,7 @@ def test_topic_names_are_distinct_and_marked_broker(
 ) -> None:
     names = topic_names.all()
 
-    assert len(set(names)) == 6
+    assert len(set(names)) == 8
     assert [name.split("-")[0] for name in names] == [
         "custody",
         "registry",
@@ -112,6 +112,8 @@ def test_topic_names_are_distinct_and_marked_broker(
         "audit",
         "deadletter",
         "review",
+        "publications",
+        "retractions",
     ]
     assert request.node.get_closest_marker("broker") is not None
 

@@ -61,7 +61,7 @@ class InMemoryBatch:
         self.items: list[tuple[bytes | None, bytes, tuple[tuple[str, bytes], ...]]] = []
 
     def append(
-        self, *, timestamp: float | None, key: bytes | None, value: bytes, headers: Any
+        self, *, timestamp: float | None, key: bytes | None, value: bytes | None, headers: Any
     ) -> object | None:
         if len(self.items) >= self.capacity:
             return None

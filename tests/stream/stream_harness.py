@@ -20,7 +20,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from guard.cli.feed import blind_entry, send_custody, write_registry
+from guard.cli.feed import blind_entry, revoke_registry, send_custody, write_registry
 from guard.cli.tail import read_records
 from guard.codec.avro import codec_for
 from guard.codec.jsonlines import custody_event_from_json, registry_entry_from_json
@@ -189,6 +189,9 @@ class GuardHarness:
         records = [blind_entry(blinder, registry_entry_from_json(e)) for e in entries]
         await write_registry(self.config, records)
 
+    async def revoke(self, record_id: str) -> None:
+        await revoke_registry(self.config, record_id)
+
     def event_ref(self, event_id: str) -> str:
         """The keyed reference outputs and logs use for an upstream event id."""
         return event_reference(registry_blinder(self.config), event_id)
@@ -250,8 +253,15 @@ class GuardHarness:
             self.config.brokers, self.topics.audit, at_least=at_least, timeout=timeout, drain=drain
         )
         decided = [decode(r.value) for r in records if r.value is not None]
+        by_position: dict[tuple[str, int, int], str | None] = {}
         for decision in decided:
             decision["event_id"] = self.sent_ids.get(decision["event_ref"] or "")
+            if decision["event_id"] is not None:
+                by_position[_position(decision)] = decision["event_id"]
+        for decision in decided:
+            # A retraction's audit record names the event by its position only.
+            if decision["event_id"] is None:
+                decision["event_id"] = by_position.get(_position(decision))
         return decided
 
     async def notices(self, at_least: int = 0, timeout: float = 2.0) -> list[dict[str, Any]]:
@@ -278,5 +288,14 @@ class GuardHarness:
         )
 
 
+def _position(decision: dict[str, Any]) -> tuple[str, int, int]:
+    return decision["input_topic"], decision["input_partition"], decision["input_offset"]
+
+
 def by_event(decisions: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {d["event_id"]: d for d in decisions if d["event_id"] is not None}
+    """Each event's decision (its DECIDED audit record), by event id."""
+    return {
+        d["event_id"]: d
+        for d in decisions
+        if d["event_id"] is not None and d["stage"] == "DECIDED"
+    }

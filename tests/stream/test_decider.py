@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from guard.decision.verdict import MatchStrength, Reason
 from guard.identity.blind import Blinder
 from guard.policy.model import Decision, default_policy
 from guard.registry.index import RegistryIndex
+from guard.retraction.model import decode_publication
 from guard.stream.decider import (
     MAX_COPIED_VALUE_BYTES,
     BatchContext,
@@ -24,7 +26,7 @@ from guard.stream.decider import (
     OutputTopics,
 )
 
-TOPICS = OutputTopics("public", "audit", "deadletter", "review")
+TOPICS = OutputTopics("public", "audit", "deadletter", "review", "publications", "retractions")
 BATCH = BatchContext.now({0: 42})
 PLANTED = (b"246813579", b"Zenobia", b"Quillfeather", b"1981", b"CASE-NOTE", b"A246813579")
 BLINDER = Blinder(secrets.token_bytes(32), "k1")
@@ -72,7 +74,7 @@ def _decide(value: bytes | None, *, protect: bool = False) -> Any:
 def test_unprotected_event_gives_a_notice_and_an_audit_record() -> None:
     outcome = _decide(_event("e1", a_number="A-111-222-333", given_name="Ana"))
     assert outcome.decision is Decision.PUBLISH
-    assert sorted(r.topic for r in outcome.records) == ["audit", "public"]
+    assert sorted(r.topic for r in outcome.records) == ["audit", "public", "publications"]
     audit = _audit(outcome)
     assert (audit["decision"], audit["reason"]) == ("PUBLISH", "no_match")
     assert audit["stage"] == "DECIDED"
@@ -82,6 +84,24 @@ def test_unprotected_event_gives_a_notice_and_an_audit_record() -> None:
     assert abs(audit["decided_at"] - BATCH.decided_at) < timedelta(milliseconds=1)
     # The outcome keeps the event's strong keys for the debug line.
     assert outcome.blinded_keys and outcome.blinded_keys == tuple(audit["blinded_keys"])
+
+
+def test_a_notice_is_remembered_on_its_events_partition_for_a_later_withdrawal() -> None:
+    outcome = _decide(_event("e1", a_number="A-111-222-333", given_name="Ana"))
+    (notice,) = [r for r in outcome.records if r.topic == "public"]
+    (record,) = [r for r in outcome.records if r.topic == "publications"]
+    publication = decode_publication(record.value or b"")
+    assert record.partition == 0 and record.key == publication.notice_id.encode()
+    remembered = outcome.publication
+    assert remembered is not None
+    # timestamp-millis on the wire: equal to the millisecond.
+    assert replace(publication, published_at=remembered.published_at) == remembered
+    assert publication.position == "custody/0/7" and not publication.is_redacted
+    assert notice.key == publication.subject_ref.encode()
+    assert set(publication.blinded_keys) == set(outcome.blinded_keys)
+    assert publication.weak_keys  # sound-alike and undated probes, for weak withdrawals
+    for planted in (b"111222333", b"Ana"):
+        assert planted not in (record.value or b"")
 
 
 def test_protected_event_gives_only_an_audit_record_without_plaintext() -> None:

@@ -193,3 +193,28 @@ async def test_a_pathological_event_is_rejected_once_and_the_stream_goes_on(
     assert str(len(raw)).encode() in omitted
     assert all(len(r.value or b"") < 1_000_000 for r in letters)
     assert guard.process is not None and guard.process.poll() is None  # it never exited
+
+
+async def test_a_released_notice_stands_weak_evidence_but_a_strong_protection_withdraws_it(
+    guard: GuardHarness,
+) -> None:
+    """The worker follows the notices a reviewer publishes: the weak evidence the reviewer
+    judged does not withdraw it, a protection of the released subject's own A-number does."""
+    await guard.protect(ZENOBIA)
+    guard.start_worker()
+    await guard.send(weak_variant("to-release"))
+    (held,) = await guard.decisions(at_least=1)
+    released = review(guard, "release", position_of(held), "--operator", "rev-1")
+    assert "PUBLISH (review_released)" in released.stdout, released.stdout + released.stderr
+    await guard.protect(ZENOBIA)  # applied again: weak evidence only, the review stands
+    await guard.protect(protection("rec-released", a_numbers=["A-555-000-111"]))
+
+    deadline = time.monotonic() + 90
+    while not (retracted := [d for d in await guard.decisions(at_least=0, timeout=1.0)
+                             if d["stage"] == "RETRACTED"]) and time.monotonic() < deadline:
+        await asyncio.sleep(0.5)  # fmt: skip
+
+    assert [(d["input_offset"], d["match_strength"]) for d in retracted] == [
+        (held["input_offset"], "STRONG")
+    ]
+    assert guard.record_ref("rec-released") in retracted[0]["matched_record_refs"]

@@ -1,0 +1,1 @@
+"""Withdrawing what was published before a protection arrived: publications, index, service."""
