@@ -64,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     tail = commands.add_parser("tail", help="print a topic as JSON lines")
     tail.add_argument(
-        "name", help="custody, registry, public, audit, deadletter, review, or a topic"
+        "name",
+        help="custody, registry, public, audit, deadletter, review, publications, "
+        "retractions, or a topic",
     )
     tail.add_argument("--from-beginning", action="store_true")
     tail.add_argument(
@@ -78,6 +80,22 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="readiness, counts and lag of a running worker")
     status.add_argument("--url", help="worker ops endpoint (default: from GUARD_METRICS_HOST/PORT)")
     status.set_defaults(handler=_status)
+
+    subscribe = commands.add_parser(
+        "subscribe", help="keep the public feed in a SQLite file, as a lookup service would"
+    )
+    subscribe.add_argument("--db", type=Path, required=True, metavar="FILE")
+    subscribe.add_argument(
+        "--idle-exit", type=float, metavar="SECONDS", help="exit after this long with nothing new"
+    )
+    subscribe.set_defaults(handler=_subscribe)
+
+    lookup = commands.add_parser("lookup", help="look someone up in a subscriber's SQLite file")
+    lookup.add_argument("--db", type=Path, required=True, metavar="FILE")
+    who = lookup.add_mutually_exclusive_group(required=True)
+    who.add_argument("--a-number")
+    who.add_argument("--name", nargs=2, metavar=("GIVEN", "FAMILY"))
+    lookup.set_defaults(handler=_lookup)
 
     ref = commands.add_parser("ref", help="the keyed reference outputs use for an id")
     ref.add_argument(
@@ -94,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     broker.add_argument("--port", type=int, default=9092)
     broker.add_argument("--data-dir", type=Path, default=None)
     broker.set_defaults(handler=_dev_broker)
+
+    _add_canary(commands)
 
     demo = commands.add_parser("demo", help="broker + worker + sample data, then a summary")
     demo.add_argument(
@@ -115,6 +135,27 @@ def _add_registry(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     revoke = registry_commands.add_parser("revoke", help="lift the protection of one record")
     revoke.add_argument("record_id")
     revoke.set_defaults(handler=_registry_revoke)
+
+
+def _add_canary(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    canary = commands.add_parser(
+        "canary", help="send events about synthetic protected people; alert if one publishes"
+    )
+    canary.add_argument("--interval", type=_positive, default=30.0, help="seconds between events")
+    canary.add_argument("--bound", type=_positive, default=60.0, help="seconds to a decision")
+    canary.add_argument("--people", type=int, choices=range(1, 101), default=2, metavar="1-100")
+    canary.add_argument("--metrics-port", type=int, default=9101, help="its /metrics port")
+    canary.add_argument(
+        "--no-install", action="store_true", help="the canary people are already in the registry"
+    )
+    canary.set_defaults(handler=_canary)
+
+
+def _positive(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {raw}")
+    return value
 
 
 def _add_review(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -231,6 +272,29 @@ def _review_confirm(args: argparse.Namespace) -> int:
     return render_resolutions(resolutions, sys.stdout)
 
 
+def _subscribe(args: argparse.Namespace) -> int:
+    from guard.subscriber.follow import subscribe
+
+    applied = asyncio.run(subscribe(load_config(), args.db, idle_exit=args.idle_exit))
+    print(f"applied {applied} records to {args.db}", file=sys.stderr)
+    return 0
+
+
+def _lookup(args: argparse.Namespace) -> int:
+    import json
+
+    from guard.subscriber.store import SubscriberStore
+
+    store = SubscriberStore(args.db)
+    try:
+        rows = store.by_a_number(args.a_number) if args.a_number else store.by_name(*args.name)
+    finally:
+        store.close()
+    for row in rows:
+        print(json.dumps(row, sort_keys=True))
+    return 0 if rows else 1
+
+
 def _tail(args: argparse.Namespace) -> int:
     from guard.cli.tail import tail
 
@@ -244,6 +308,21 @@ def _tail(args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def _canary(args: argparse.Namespace) -> int:
+    from guard.canary.monitor import CanarySettings
+    from guard.canary.service import run_canary
+    from guard.ops.logs import configure_logging
+
+    config = load_config()
+    configure_logging(config.log_level, config.log_format)
+    settings = CanarySettings(interval=args.interval, bound=args.bound, people=args.people)
+    return asyncio.run(
+        run_canary(
+            config, settings, metrics_port=args.metrics_port, should_install=not args.no_install
+        )
+    )
 
 
 def _dev_broker(args: argparse.Namespace) -> int:

@@ -77,6 +77,8 @@ def resolve(config: GuardConfig, name: str) -> tuple[str, Render]:
         "audit": (config.audit_topic, _avro(SchemaName.GUARD_DECISION)),
         "deadletter": (config.deadletter_topic, _dead_letter),
         "review": (config.review_topic, _held_event),
+        "publications": (config.publications_topic, _avro(SchemaName.PUBLICATION)),
+        "retractions": (config.retractions_topic, _avro(SchemaName.RETRACTION)),
     }
     if name in named:
         return named[name]

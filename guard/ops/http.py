@@ -13,11 +13,18 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from typing import Protocol
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from guard.ops.health import Readiness
-from guard.ops.metrics import GuardMetrics
+
+
+class HasRegistry(Protocol):
+    """Metrics to expose: the worker's, or the canary's."""
+
+    @property
+    def registry(self) -> CollectorRegistry: ...
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +40,7 @@ class OpsServer:
         *,
         host: str,
         port: int,
-        metrics: GuardMetrics,
+        metrics: HasRegistry,
         readiness: Callable[[], Readiness],
         before_scrape: Callable[[], None] | None = None,
     ) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 from prometheus_client.metrics_core import Metric
 
+from guard.canary.metrics import CanaryMetrics
 from guard.ops.metrics import GuardMetrics
 
 _SUFFIXES_BY_TYPE: dict[str, tuple[str, ...]] = {
@@ -46,11 +47,11 @@ def exposed_names(family: Metric) -> set[str]:
 
 
 def declared_metric_names() -> frozenset[str]:
-    """Series names a fresh :class:`GuardMetrics` registry can expose."""
-    metrics = GuardMetrics()
+    """Series names a fresh worker's or canary's registry can expose."""
     names: set[str] = set()
-    for family in metrics.registry.collect():
-        names |= exposed_names(family)
+    for metrics in (GuardMetrics(), CanaryMetrics()):
+        for family in metrics.registry.collect():
+            names |= exposed_names(family)
     return frozenset(names)
 
 

@@ -41,7 +41,7 @@ TOPIC_VARIABLES = (
     "GUARD_AUDIT_TOPIC",
     "GUARD_DEADLETTER_TOPIC",
 )
-GUARD_IMAGE_SERVICES = ("topics", "guard")
+GUARD_IMAGE_SERVICES = ("topics", "guard", "canary")
 LOOPBACK = "127.0.0.1"
 SECRETS_MOUNT = "/run/secrets/"
 
@@ -328,7 +328,8 @@ def test_compose_file_is_valid_compose(tmp_path: Path) -> None:
     client has the compose plugin the file is also checked by compose itself.
     """
     compose = load_compose()
-    assert set(compose["services"]) == {"kafka", "topics", "guard", "prometheus", "grafana"}
+    expected = {"kafka", "topics", "guard", "canary", "prometheus", "grafana"}
+    assert set(compose["services"]) == expected
     for name, definition in compose["services"].items():
         for secret in definition.get("secrets", []):
             assert secret in compose["secrets"], (name, secret)

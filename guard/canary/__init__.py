@@ -1,0 +1,1 @@
+"""Synthetic protected people, checked continuously: proof that protection works right now."""
