@@ -22,14 +22,21 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import decision_core, end_to_end, failover, latency, registry_scale
+from bench import decision_core, end_to_end, failover, latency, registry_scale, retraction
 from bench.kafka import running_broker
 from bench.report import ScenarioResult, load_average, now, update_docs, write_result
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_RESULTS = REPO / "bench" / "results"
 DEFAULT_DOCS = REPO / "docs" / "BENCHMARKS.md"
-SCENARIOS = (decision_core.NAME, end_to_end.NAME, latency.NAME, failover.NAME, registry_scale.NAME)
+SCENARIOS = (
+    decision_core.NAME,
+    end_to_end.NAME,
+    latency.NAME,
+    failover.NAME,
+    registry_scale.NAME,
+    retraction.NAME,
+)
 BROKER_SCENARIOS = frozenset(SCENARIOS) - {decision_core.NAME}
 
 
@@ -87,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                         latency.NAME: latency,
                         failover.NAME: failover,
                         registry_scale.NAME: registry_scale,
+                        retraction.NAME: retraction,
                     }[name]
                     extra = (
                         {"is_worker_sampled": True}

@@ -76,8 +76,9 @@ def pin_to_one_core() -> int | None:
 def build_decider(index: RegistryIndex, blinder: Blinder, subject_ref: Blinder) -> MessageDecider:
     """Wired as ``guard.stream.runner.assemble`` wires it, with the default (drop-all) policy."""
     topics = OutputTopics(
-        "public.custody-notices", "guard.decisions", "guard.deadletter", "guard.review"
-    )
+        "public.custody-notices", "guard.decisions", "guard.deadletter", "guard.review",
+        "guard.publications", "public.custody-retractions",
+    )  # fmt: skip
     return MessageDecider(DecisionEngine(blinder, subject_ref, index, default_policy()), topics)
 
 

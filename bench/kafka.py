@@ -26,8 +26,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from guard.cli.feed import registry_blinder, write_registry
+from guard.cli.feed import write_registry
 from guard.cli.topics import topic_specs
+from guard.config.keys import registry_blinder
 from guard.config.settings import GuardConfig, load_config
 from guard.devbroker.broker import LocalKafkaBroker, free_port
 from guard.devbroker.topics import TopicSpec, ensure_topics
@@ -53,12 +54,13 @@ def running_broker(data_dir: Path) -> Iterator[LocalKafkaBroker]:
 
 @dataclass
 class Deployment:
-    """The five topics of one scenario and the environment of its workers."""
+    """The topics of one scenario and the environment of its workers."""
 
     bootstrap: str
     workdir: Path
     env: dict[str, str]
     config: GuardConfig
+    custody_partitions: int = 3
 
     @property
     def blinder(self) -> Blinder:
@@ -81,9 +83,7 @@ async def deploy(
         "GUARD_WORKER_ID": "bench",
         "GUARD_CUSTODY_TOPIC": f"custody-{run}",
         "GUARD_REGISTRY_TOPIC": f"registry-{run}",
-        "GUARD_PUBLIC_TOPIC": f"public-{run}",
-        "GUARD_AUDIT_TOPIC": f"audit-{run}",
-        "GUARD_DEADLETTER_TOPIC": f"deadletter-{run}",
+        **_output_topic_env(run),
         "GUARD_BLINDING_KEY": secrets.token_hex(32),
         "GUARD_SUBJECT_REF_KEY": secrets.token_hex(32),
         "GUARD_DATA_DIR": str(workdir / f"guard-data-{run}"),
@@ -93,7 +93,19 @@ async def deploy(
     }
     config = load_config(env)
     await ensure_topics(bootstrap, topic_specs(config, custody_partitions=custody_partitions))
-    return Deployment(bootstrap, workdir, env, config)
+    return Deployment(bootstrap, workdir, env, config, custody_partitions)
+
+
+def _output_topic_env(run: str) -> dict[str, str]:
+    """Every topic a worker writes, named for this run alone."""
+    return {
+        "GUARD_PUBLIC_TOPIC": f"public-{run}",
+        "GUARD_AUDIT_TOPIC": f"audit-{run}",
+        "GUARD_DEADLETTER_TOPIC": f"deadletter-{run}",
+        "GUARD_REVIEW_TOPIC": f"review-{run}",
+        "GUARD_PUBLICATIONS_TOPIC": f"publications-{run}",
+        "GUARD_RETRACTIONS_TOPIC": f"retractions-{run}",
+    }
 
 
 async def deploy_sharing_inputs(base: Deployment, name: str) -> Deployment:
@@ -106,17 +118,14 @@ async def deploy_sharing_inputs(base: Deployment, name: str) -> Deployment:
     env = {
         **base.env,
         "GUARD_APP_ID": f"guard-{run}",
-        "GUARD_PUBLIC_TOPIC": f"public-{run}",
-        "GUARD_AUDIT_TOPIC": f"audit-{run}",
-        "GUARD_DEADLETTER_TOPIC": f"deadletter-{run}",
+        **_output_topic_env(run),
         "GUARD_DATA_DIR": str(base.workdir / f"guard-data-{run}"),
     }
     config = load_config(env)
-    outputs = {config.public_topic, config.audit_topic, config.deadletter_topic}
-    await ensure_topics(
-        base.bootstrap, [spec for spec in topic_specs(config) if spec.name in outputs]
-    )
-    return Deployment(base.bootstrap, base.workdir, env, config)
+    outputs = set(_output_topic_env(run).values())
+    specs = topic_specs(config, custody_partitions=base.custody_partitions)
+    await ensure_topics(base.bootstrap, [spec for spec in specs if spec.name in outputs])
+    return Deployment(base.bootstrap, base.workdir, env, config, base.custody_partitions)
 
 
 async def create_topic(bootstrap: str, name: str, partitions: int) -> None:

@@ -256,9 +256,13 @@ class Workload:
         return self._codec.encode(event)
 
     def unprotected_event(self, event_id: str) -> dict[str, Any]:
+        return self.unprotected_person_event(event_id)[1]
+
+    def unprotected_person_event(self, event_id: str) -> tuple[Person, dict[str, Any]]:
+        """A new unprotected person and an event about them (to protect them later)."""
         person = self.person()
         rng = self._rng
-        return self._event(
+        return person, self._event(
             event_id,
             a_number=_format_a_number(rng, person.a_number),
             fbi_number=person.fbi_number,

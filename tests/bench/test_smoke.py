@@ -18,7 +18,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SMOKE_TIMEOUT_SECONDS = 600
-SCENARIOS = ("decision_core", "end_to_end", "latency", "failover", "registry_scale")
+SCENARIOS = ("decision_core", "end_to_end", "latency", "failover", "registry_scale", "retraction")
 TABLE_START = "<!-- bench-table:start -->"
 TABLE_END = "<!-- bench-table:end -->"
 
