@@ -27,6 +27,7 @@ from guard.identity.errors import IdentityError
 from guard.policy.errors import PolicyError
 from guard.registry.errors import RegistryError
 from guard.review.errors import ReviewError
+from guard.schemaregistry.client import SchemaRegistryError
 
 EXPECTED_FAILURES = (
     CliError,
@@ -38,6 +39,7 @@ EXPECTED_FAILURES = (
     RegistryError,
     ReviewError,
     KafkaError,
+    SchemaRegistryError,
 )
 
 Handler = Callable[[argparse.Namespace], int]

@@ -32,6 +32,7 @@ from guard.policy.model import Policy, load_policy
 from guard.registry.index import RegistryIndex
 from guard.registry.reader import RegistryReader, reader_for
 from guard.review.tracker import HeldEventTracker
+from guard.schemaregistry.wireformat import WireFormat
 from guard.stream.app import attach_worker, build_faust_app, producer_factory
 from guard.stream.decider import MessageDecider, OutputTopics
 from guard.stream.monitor import HealthMonitor
@@ -98,6 +99,8 @@ class _Lifecycle(mode.Service):
         await self._parts.review_tracker.stop()
         await self._parts.worker.stop()
         await self._parts.reader.stop()
+        if self._parts.wire is not None:
+            await self._parts.wire.client.close()
         if self._parts.ops_server is not None:
             await self._parts.ops_server.stop()
 
@@ -122,13 +125,19 @@ class WorkerParts:
     ops_server: OpsServer | None
     policy: Policy
     review_tracker: HeldEventTracker
+    wire: WireFormat | None = None
+    """Set when GUARD_SCHEMA_REGISTRY_URL is: register its outputs before the worker runs."""
 
 
 def build_decider(
-    config: GuardConfig, blinder: Blinder, index: RegistryIndex, policy: Policy
+    config: GuardConfig,
+    blinder: Blinder,
+    index: RegistryIndex,
+    policy: Policy,
+    wire: WireFormat | None = None,
 ) -> MessageDecider:
     engine = DecisionEngine(blinder, subject_ref_blinder(config), index, policy)
-    return MessageDecider(engine, OutputTopics.of(config))
+    return MessageDecider(engine, OutputTopics.of(config), wire)
 
 
 def build_reader(
@@ -152,6 +161,7 @@ def assemble(config: GuardConfig) -> WorkerParts:
     metrics.build_info.info({"version": __version__, "policy_version": policy.version})
     index = RegistryIndex()
     reader = build_reader(config, blinder, index, metrics)
+    wire = WireFormat.from_config(config, hold=True)
     app = build_faust_app(config)
     state = WorkerState()
     monitor = HealthMonitor(
@@ -161,6 +171,7 @@ def assemble(config: GuardConfig) -> WorkerParts:
         consumer=lambda: app.consumer,
         custody_topic=config.custody_topic,
         stale_after=config.registry_stale_after,
+        schema_cache=wire.cache if wire is not None else None,
     )
     worker = GuardWorker(
         custody_topic=config.custody_topic,
@@ -171,11 +182,12 @@ def assemble(config: GuardConfig) -> WorkerParts:
             transaction_timeout_ms=config.transaction_timeout_ms,
             new_producer=producer_factory(config),
         ),
-        decider=build_decider(config, blinder, index, policy),
+        decider=build_decider(config, blinder, index, policy, wire),
         metrics=metrics,
         consumer=lambda: cast(CommittedOffsets, app.consumer),
         is_ready=monitor.is_ready,
         state=state,
+        writer_schemas=wire.writers_for if wire is not None else None,
     )
     ops_server = None
     if config.metrics_port:
@@ -188,18 +200,29 @@ def assemble(config: GuardConfig) -> WorkerParts:
         )
     attach_worker(app, config, worker)
     return WorkerParts(
-        app, worker, reader, monitor, ops_server, policy, build_review_tracker(config, metrics)
+        app,
+        worker,
+        reader,
+        monitor,
+        ops_server,
+        policy,
+        build_review_tracker(config, metrics, wire),
+        wire,
     )
 
 
-def build_review_tracker(config: GuardConfig, metrics: GuardMetrics) -> HeldEventTracker:
+def build_review_tracker(
+    config: GuardConfig, metrics: GuardMetrics, wire: WireFormat | None = None
+) -> HeldEventTracker:
     """Follows the review topic so the review queue shows in the metrics."""
 
     def publish(held: int, oldest_held_at: float) -> None:
         metrics.review_held_events.set(held)
         metrics.review_oldest_held.set(oldest_held_at)
 
-    return HeldEventTracker(bootstrap=config.brokers, topic=config.review_topic, publish=publish)
+    return HeldEventTracker(
+        bootstrap=config.brokers, topic=config.review_topic, publish=publish, wire=wire
+    )
 
 
 def run_worker(config: GuardConfig) -> int:
@@ -208,6 +231,9 @@ def run_worker(config: GuardConfig) -> int:
     parts = assemble(config)
     Path(config.data_dir).mkdir(parents=True, exist_ok=True)
     asyncio.run(check_topics(config))
+    if parts.wire is not None:
+        # Refuses to start (one line) if an output schema would break its subscribers.
+        asyncio.run(parts.wire.register_outputs())
     log.info(
         "guard worker %s starting: brokers=%s custody=%s registry=%s public=%s audit=%s "
         "deadletter=%s review=%s policy=%s metrics=%s",
