@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tail.set_defaults(handler=_tail)
 
+    _add_schemas(commands)
+
     status = commands.add_parser("status", help="readiness, counts and lag of a running worker")
     status.add_argument("--url", help="worker ops endpoint (default: from GUARD_METRICS_HOST/PORT)")
     status.set_defaults(handler=_status)
@@ -117,6 +119,24 @@ def _add_registry(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     revoke = registry_commands.add_parser("revoke", help="lift the protection of one record")
     revoke.add_argument("record_id")
     revoke.set_defaults(handler=_registry_revoke)
+
+
+def _add_schemas(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``guard schemas check|register`` (issue 11)."""
+    schemas = commands.add_parser("schemas", help="output schemas in the schema registry")
+    actions = schemas.add_subparsers(dest="schemas_command", required=True)
+    actions.add_parser(
+        "check", help="are the output schemas BACKWARD compatible? (writes nothing; exit 1 if not)"
+    ).set_defaults(handler=_schemas, register=False)
+    actions.add_parser(
+        "register", help="check, then register the output schemas under <topic>-value"
+    ).set_defaults(handler=_schemas, register=True)
+
+
+def _schemas(args: argparse.Namespace) -> int:
+    from guard.cli.schemas import schemas_command
+
+    return asyncio.run(schemas_command(load_config(), register=args.register, out=sys.stdout))
 
 
 def _add_review(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
