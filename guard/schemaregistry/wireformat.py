@@ -20,7 +20,7 @@ stricter level. Either refusal stops start-up with one line.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -238,3 +238,20 @@ class WireFormat:
         if self._hold:
             return await self.cache.wait_for(ids)
         return await self.cache.lookup(ids)
+
+
+ValueDecoder = Callable[[bytes], Any]
+"""Decodes one value of a fetched batch; raises a CodecError for one it cannot read."""
+
+
+async def batch_decoder(
+    name: SchemaName, wire: WireFormat | None, values: Iterable[bytes | None]
+) -> ValueDecoder:
+    """How to read a batch of the guard's ``name`` records as they were written: schemaless
+    Avro, or (with a registry) under the writer schemas the batch's values name, fetched once
+    for the whole batch."""
+    if wire is None:
+        return codec_for(name).decode
+    writers = await wire.writers_for(values)
+    decoder = wire.decoder(name)
+    return lambda value: decoder.decode(value, writers)

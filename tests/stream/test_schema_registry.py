@@ -12,8 +12,12 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,10 +27,13 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerialize
 from confluent_kafka.serialization import MessageField, SerializationContext
 from stream_harness import GuardHarness, custody_event, protection
 
+from guard.canary.monitor import Canary, CanarySettings
 from guard.cli.tail import read_records
 from guard.codec.jsonlines import custody_event_from_json
 from guard.codec.schemas import SchemaName, load_schema
 from guard.codec.wire import frame
+from guard.config.settings import load_config
+from guard.subscriber.store import SubscriberStore
 
 JOSE = protection(
     "rec-jose",
@@ -240,3 +247,39 @@ def test_the_worker_refuses_to_start_when_its_output_schema_would_break_subscrib
     lines = [ln for ln in guard.stderr_text().splitlines() if ln.strip()]
     assert lines[-1].startswith("guard: error: GUARD_SCHEMA_REGISTRY_URL")
     assert "not BACKWARD compatible" in lines[-1] and "notice_id" in lines[-1]
+
+
+async def test_withdrawals_subscriber_and_canary_speak_the_wire_format(
+    wired: GuardHarness, tmp_path: Path
+) -> None:
+    """A notice withdrawn later: its retraction record is read by the reference
+    deserializer, ``guard subscribe`` forgets it, and a canary sending and reading the
+    wire format sees its events dropped."""
+    url = wired.env["GUARD_SCHEMA_REGISTRY_URL"]
+    upstream, subscriber = Upstream(wired, url), Subscriber(wired, url)
+    wired.start_worker()
+    upstream.send(upstream.serialize(custody_v1(), upstream.event(PLAIN)))
+    assert list(await subscriber.notices(at_least=1)) == ["w-plain"]
+    db = tmp_path / "subscriber.sqlite"
+    follow = [sys.executable, "-m", "guard", "subscribe", "--db", str(db), "--idle-exit", "2"]
+    subprocess.run(follow, env={**os.environ, **wired.env}, check=True, timeout=120)
+    assert len(lookup(db, "A-055-123-456")) == 1
+
+    await wired.protect(protection("rec-miller", a_numbers=["A-055-123-456"]))
+    (retraction,) = await subscriber.read(wired.topics.retractions, at_least=1)
+    subprocess.run(follow, env={**os.environ, **wired.env}, check=True, timeout=120)
+
+    assert len(retraction["notice_id"]) == 64 and "Miller" not in str(retraction)
+    assert lookup(db, "A-055-123-456") == []
+    canary = Canary(load_config(wired.env), CanarySettings(interval=0.2, bound=60.0, people=1))
+    await canary.install()
+    counts = await canary.run(rounds=2)
+    assert counts.decided == {"DROP": 2} and (counts.late, counts.published) == (0, 0)
+
+
+def lookup(db: Path, a_number: str) -> list[Any]:
+    store = SubscriberStore(db)
+    try:
+        return store.by_a_number(a_number)
+    finally:
+        store.close()
