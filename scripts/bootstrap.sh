@@ -40,3 +40,5 @@ fi
 
 # First run on a machine downloads ~46 MB of jars through Maven; later runs reuse the cache.
 "$VENV/bin/python" -m guard.devbroker.jars >/dev/null
+# Apicurio Registry 3.0.9 (~104 MB through Maven, once) for the schema-registry tests.
+"$VENV/bin/python" -m guard.devbroker.schemaregistry >/dev/null

@@ -25,7 +25,7 @@ from guard.devbroker.topics import ensure_topics
 _BROKER_START_TIMEOUT_SECONDS = 120.0
 _BROKER_FIXTURES = frozenset(
     {"kafka_bootstrap", "topic_names", "private_kafka", "private_topic_names"}
-)
+) | {"schema_registry_url", "private_schema_registry"}  # Java too: Apicurio (issue 11)
 _T = TypeVar("_T")
 
 
@@ -140,3 +140,37 @@ def run_in_own_loop(coroutine: Coroutine[Any, Any, _T]) -> _T:
     """
     with ThreadPoolExecutor(max_workers=1) as worker:
         return worker.submit(asyncio.run, coroutine).result()
+
+
+# -- schema registry (issue 11) --------------------------------------------------------
+
+_REGISTRY_START_TIMEOUT_SECONDS = 120.0
+
+
+@pytest.fixture(scope="session")
+def schema_registry_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a real Apicurio Registry 3.0.9 (Confluent API) on 127.0.0.1, shared by
+    the session and started only when a selected test asks for it. Tests use subjects of
+    their own topics, so they do not see each other's schemas."""
+    from guard.devbroker.schemaregistry import LocalSchemaRegistry
+
+    registry = LocalSchemaRegistry(free_port(), tmp_path_factory.mktemp("apicurio"))
+    registry.start(timeout=_REGISTRY_START_TIMEOUT_SECONDS)
+    try:
+        yield registry.url
+    finally:
+        registry.stop()
+
+
+@pytest.fixture
+def private_schema_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A registry of this test's own, for tests that stop and restart it (its schemas are
+    kept on disk, so a restart keeps them, as a real registry's storage would)."""
+    from guard.devbroker.schemaregistry import LocalSchemaRegistry
+
+    registry = LocalSchemaRegistry(free_port(), tmp_path_factory.mktemp("apicurio-private"))
+    registry.start(timeout=_REGISTRY_START_TIMEOUT_SECONDS)
+    try:
+        yield registry
+    finally:
+        registry.stop()

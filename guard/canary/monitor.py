@@ -24,7 +24,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -33,8 +33,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from guard.canary.people import CanaryPerson, canary_people
 from guard.cli.feed import blind_entry, send_custody, write_registry
+from guard.cli.schemas import custody_encoder
 from guard.codec.avro import codec_for
-from guard.codec.errors import DecodeError
+from guard.codec.errors import CodecError
 from guard.codec.jsonlines import custody_event_from_json, registry_entry_from_json
 from guard.codec.schemas import SchemaName
 from guard.config.keys import registry_blinder, subject_ref_blinder
@@ -44,6 +45,7 @@ from guard.decision.references import event_reference
 from guard.identity.keys import subject_keys
 from guard.identity.model import Identity, PersonName
 from guard.policy.model import Decision
+from guard.schemaregistry.wireformat import WireFormat, batch_decoder
 from guard.topic_metadata import partitions_of
 
 log = logging.getLogger(__name__)
@@ -116,6 +118,10 @@ class Canary:
         """Notices of canary events decided PUBLISH or REDACT, not yet read back: a
         bounded run waits for them, so that its ``published`` count is complete."""
         self.counts = CanaryCounts()
+        self._wire = WireFormat.from_config(config, hold=True)
+        self._encode: Callable[[Mapping[str, Any]], bytes] = codec_for(
+            SchemaName.CUSTODY_EVENT
+        ).encode
 
     async def install(self) -> None:
         """Protect the canary people (one registry import, like any operator's)."""
@@ -125,6 +131,7 @@ class Canary:
 
     async def run(self, *, rounds: int | None = None) -> CanaryCounts:
         """Send, watch and count until cancelled (or for ``rounds`` events, for tests)."""
+        self._encode = await custody_encoder(self._config)
         audit = await self._follower(self._config.audit_topic)
         public = await self._follower(self._config.public_topic)
         watchers = [
@@ -149,6 +156,8 @@ class Canary:
             await asyncio.gather(*watchers, return_exceptions=True)
             await audit.stop()
             await public.stop()
+            if self._wire is not None:
+                await self._wire.client.close()
 
     async def _wait_interval(self) -> None:
         deadline = self._clock() + self._settings.interval
@@ -159,7 +168,7 @@ class Canary:
     async def _send(self, person: CanaryPerson) -> None:
         event_id = str(uuid.uuid4())
         event = person.custody_event(event_id, datetime.now(UTC))
-        payload = codec_for(SchemaName.CUSTODY_EVENT).encode(custody_event_from_json(event))
+        payload = self._encode(custody_event_from_json(event))
         self._forget_oldest_late()
         notice = notice_id(event_id, self._notice_blinder)
         self._pending[event_reference(self._blinder, event_id)] = _Sent(
@@ -217,16 +226,17 @@ class Canary:
         handle: Callable[[dict[str, Any], int, int], None],
     ) -> None:
         """Feed every decodable record to ``handle`` with its partition and offset (a
-        tombstone or a record that does not decode is not the canary's to judge)."""
-        decode = codec_for(schema).decode
+        tombstone or a record that does not decode is not the canary's to judge). Reads
+        what the workers write: schemaless Avro, or the wire format with a registry."""
         while True:
             for records in (await consumer.getmany(timeout_ms=500)).values():
+                decode = await batch_decoder(schema, self._wire, (r.value for r in records))
                 for record in records:
                     if record.value is None:
                         continue
                     try:
                         value = decode(record.value)
-                    except DecodeError:
+                    except CodecError:
                         continue
                     handle(value, record.partition, record.offset)
 

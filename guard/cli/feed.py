@@ -19,7 +19,7 @@ from typing import Any, TextIO, TypeVar
 from aiokafka import AIOKafkaProducer
 
 from guard.cli.errors import CliError
-from guard.codec.avro import codec_for
+from guard.cli.schemas import custody_encoder
 from guard.codec.errors import JsonInputError
 from guard.codec.jsonlines import (
     RegistryEntry,
@@ -27,7 +27,6 @@ from guard.codec.jsonlines import (
     iter_json_lines,
     registry_entry_from_json,
 )
-from guard.codec.schemas import SchemaName
 from guard.config.keys import registry_blinder
 from guard.config.settings import GuardConfig
 from guard.identity.blind import Blinder
@@ -70,9 +69,10 @@ def _parse_lines(source: TextIO, convert: Callable[[dict[str, Any]], _T]) -> lis
 
 async def produce_custody(config: GuardConfig, path: str) -> int:
     """Encode JSON-lines custody events and send them to the custody topic."""
-    codec = codec_for(SchemaName.CUSTODY_EVENT)
     with open_input(path) as source:
-        payloads = [codec.encode(event) for event in _parse_lines(source, custody_event_from_json)]
+        events = _parse_lines(source, custody_event_from_json)
+    encode = await custody_encoder(config)  # schemaless, or the registry's wire format
+    payloads = [encode(event) for event in events]
     await send_custody(config, payloads)
     return len(payloads)
 

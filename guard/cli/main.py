@@ -27,6 +27,7 @@ from guard.identity.errors import IdentityError
 from guard.policy.errors import PolicyError
 from guard.registry.errors import RegistryError
 from guard.review.errors import ReviewError
+from guard.schemaregistry.client import SchemaRegistryError
 
 EXPECTED_FAILURES = (
     CliError,
@@ -38,6 +39,7 @@ EXPECTED_FAILURES = (
     RegistryError,
     ReviewError,
     KafkaError,
+    SchemaRegistryError,
 )
 
 Handler = Callable[[argparse.Namespace], int]
@@ -76,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit after this many seconds without a new record",
     )
     tail.set_defaults(handler=_tail)
+
+    _add_schemas(commands)
 
     status = commands.add_parser("status", help="readiness, counts and lag of a running worker")
     status.add_argument("--url", help="worker ops endpoint (default: from GUARD_METRICS_HOST/PORT)")
@@ -156,6 +160,24 @@ def _positive(raw: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {raw}")
     return value
+
+
+def _add_schemas(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``guard schemas check|register`` (issue 11)."""
+    schemas = commands.add_parser("schemas", help="output schemas in the schema registry")
+    actions = schemas.add_subparsers(dest="schemas_command", required=True)
+    actions.add_parser(
+        "check", help="are the output schemas BACKWARD compatible? (writes nothing; exit 1 if not)"
+    ).set_defaults(handler=_schemas, register=False)
+    actions.add_parser(
+        "register", help="check, then register the output schemas under <topic>-value"
+    ).set_defaults(handler=_schemas, register=True)
+
+
+def _schemas(args: argparse.Namespace) -> int:
+    from guard.cli.schemas import schemas_command
+
+    return asyncio.run(schemas_command(load_config(), register=args.register, out=sys.stdout))
 
 
 def _add_review(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

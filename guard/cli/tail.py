@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, TextIO
 
@@ -20,44 +20,55 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from guard.cli.errors import CliError
 from guard.codec.avro import codec_for
-from guard.codec.errors import DecodeError
+from guard.codec.errors import CodecError
 from guard.codec.jsonlines import to_json_line
 from guard.codec.schemas import SchemaName
+from guard.codec.wire import WriterSchema, schema_id_of
 from guard.config.settings import GuardConfig
+from guard.schemaregistry.wireformat import WireFormat
 from guard.topic_metadata import partitions_of
 
-Render = Callable[[ConsumerRecord[bytes, bytes]], dict[str, Any]]
+Writers = Mapping[int, WriterSchema]
+Render = Callable[[ConsumerRecord[bytes, bytes], Writers], dict[str, Any]]
 
 
-def _avro(schema: SchemaName) -> Render:
-    codec = codec_for(schema)
+def _avro(schema: SchemaName, wire: WireFormat | None) -> Render:
+    """Schemaless, or (with a registry) by the writer schema each value names."""
 
-    def render(record: ConsumerRecord[bytes, bytes]) -> dict[str, Any]:
+    def render(record: ConsumerRecord[bytes, bytes], writers: Writers) -> dict[str, Any]:
         if record.value is None:
             return {"tombstone": True}
         try:
-            return {"value": codec.decode(record.value)}
-        except DecodeError as exc:
+            if wire is None or schema is SchemaName.PROTECTION_RECORD:
+                return {"value": codec_for(schema).decode(record.value)}
+            decoded = wire.decoder(schema).decode(record.value, writers)
+        except CodecError as exc:
             return {"undecodable": str(exc)}
+        return {"schema_id": schema_id_of(record.value), "value": decoded}
 
     return render
 
 
-def _dead_letter(record: ConsumerRecord[bytes, bytes]) -> dict[str, Any]:
+def _dead_letter(record: ConsumerRecord[bytes, bytes], _: Writers) -> dict[str, Any]:
     headers = {k: v.decode("utf-8", "replace") for k, v in record.headers}
     return {"headers": headers, "value_bytes": len(record.value or b"")}
 
 
-def _held_event(record: ConsumerRecord[bytes, bytes]) -> dict[str, Any]:
+def _held_event(wire: WireFormat | None) -> Render:
     """A held event without its ``event`` bytes: they are the raw custody event."""
-    rendered = _avro(SchemaName.HELD_EVENT)(record)
-    value = rendered.get("value")
-    if isinstance(value, dict):
-        value.pop("event", None)
-    return rendered
+    render_avro = _avro(SchemaName.HELD_EVENT, wire)
+
+    def render(record: ConsumerRecord[bytes, bytes], writers: Writers) -> dict[str, Any]:
+        rendered = render_avro(record, writers)
+        value = rendered.get("value")
+        if isinstance(value, dict):
+            value.pop("event", None)
+        return rendered
+
+    return render
 
 
-def _raw(record: ConsumerRecord[bytes, bytes]) -> dict[str, Any]:
+def _raw(record: ConsumerRecord[bytes, bytes], _: Writers) -> dict[str, Any]:
     return {"value_bytes": len(record.value or b"")}
 
 
@@ -68,17 +79,20 @@ def _key_text(key: bytes | None) -> str | bytes | None:
     return key
 
 
-def resolve(config: GuardConfig, name: str) -> tuple[str, Render]:
+def resolve(
+    config: GuardConfig, name: str, wire: WireFormat | None = None
+) -> tuple[str, Render]:
     """Map a short name (or a literal topic) to the topic and its renderer."""
     named: dict[str, tuple[str, Render]] = {
-        "custody": (config.custody_topic, _avro(SchemaName.CUSTODY_EVENT)),
-        "registry": (config.registry_topic, _avro(SchemaName.PROTECTION_RECORD)),
-        "public": (config.public_topic, _avro(SchemaName.PUBLIC_NOTICE)),
-        "audit": (config.audit_topic, _avro(SchemaName.GUARD_DECISION)),
+        "custody": (config.custody_topic, _avro(SchemaName.CUSTODY_EVENT, wire)),
+        "registry": (config.registry_topic, _avro(SchemaName.PROTECTION_RECORD, wire)),
+        "public": (config.public_topic, _avro(SchemaName.PUBLIC_NOTICE, wire)),
+        "audit": (config.audit_topic, _avro(SchemaName.GUARD_DECISION, wire)),
         "deadletter": (config.deadletter_topic, _dead_letter),
-        "review": (config.review_topic, _held_event),
-        "publications": (config.publications_topic, _avro(SchemaName.PUBLICATION)),
-        "retractions": (config.retractions_topic, _avro(SchemaName.RETRACTION)),
+        "review": (config.review_topic, _held_event(wire)),
+        # The guard's own state, like the registry: schemaless Avro always.
+        "publications": (config.publications_topic, _avro(SchemaName.PUBLICATION, None)),
+        "retractions": (config.retractions_topic, _avro(SchemaName.RETRACTION, wire)),
     }
     if name in named:
         return named[name]
@@ -119,7 +133,23 @@ async def tail(
     out: TextIO,
 ) -> int:
     """Print records until interrupted, or until ``idle_exit`` seconds pass with none."""
-    topic, render = resolve(config, name)
+    wire = WireFormat.from_config(config)
+    try:
+        return await _tail(config, name, wire, from_beginning, idle_exit, out)
+    finally:
+        if wire is not None:
+            await wire.client.close()
+
+
+async def _tail(
+    config: GuardConfig,
+    name: str,
+    wire: WireFormat | None,
+    from_beginning: bool,
+    idle_exit: float | None,
+    out: TextIO,
+) -> int:
+    topic, render = resolve(config, name, wire)
     printed = 0
     async with committed_reader(config.brokers, topic) as (consumer, tps):
         if not tps:
@@ -129,6 +159,11 @@ async def tail(
         last_seen = time.monotonic()
         while idle_exit is None or time.monotonic() - last_seen < idle_exit:
             batches = await consumer.getmany(timeout_ms=200)
+            writers: Writers = {}
+            if wire is not None:
+                writers = await wire.writers_for(
+                    r.value for records in batches.values() for r in records
+                )
             for records in batches.values():
                 for record in records:
                     line = {
@@ -136,7 +171,7 @@ async def tail(
                         "partition": record.partition,
                         "offset": record.offset,
                         "key": _key_text(record.key),
-                        **render(record),
+                        **render(record, writers),
                     }
                     out.write(to_json_line(line) + "\n")
                     printed += 1

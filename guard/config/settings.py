@@ -67,6 +67,16 @@ def _log_format(raw: str) -> str:
     return fmt
 
 
+def _optional_url(raw: str) -> str | None:
+    url = raw.strip()
+    if not url:
+        return None
+    scheme, sep, rest = url.partition("://")
+    if scheme not in ("http", "https") or not sep or not rest.split("/", 1)[0]:
+        raise ValueError("must be an http:// or https:// URL")
+    return url.rstrip("/")
+
+
 def _offsets(raw: str) -> frozenset[tuple[int, int]]:
     """Parse ``PARTITION:OFFSET[,PARTITION:OFFSET...]``."""
     accepted: set[tuple[int, int]] = set()
@@ -304,6 +314,53 @@ SETTINGS: tuple[Setting, ...] = (
         "Operator override, PARTITION:OFFSET,...: undecodable registry records the operator "
         "has inspected and replaced, which the reader may pass over. Empty: it never does.",
     ),
+    # -- schema registry (issue 11) --------------------------------------------------
+    Setting(
+        "schema_registry_url",
+        "GUARD_SCHEMA_REGISTRY_URL",
+        _optional_url,
+        "",
+        "Confluent-compatible schema registry API (e.g. http://host:8080/apis/ccompat/v7). "
+        "Set: every Avro topic but the registry topic is in the Confluent wire format, output "
+        "schemas are registered under <topic>-value at start. Unset: schemaless Avro.",
+    ),
+    Setting(
+        "schema_registry_user",
+        "GUARD_SCHEMA_REGISTRY_USER",
+        _optional_secret,
+        "",
+        "Basic-auth user for the schema registry.",
+    ),
+    Setting(
+        "schema_registry_password",
+        "GUARD_SCHEMA_REGISTRY_PASSWORD",
+        _optional_secret,
+        "",
+        "Basic-auth password for the schema registry. Or use the _FILE form.",
+        is_secret=True,
+    ),
+    Setting(
+        "schema_registry_password_file",
+        "GUARD_SCHEMA_REGISTRY_PASSWORD_FILE",
+        _optional_path,
+        "",
+        "File holding the schema registry password.",
+    ),
+    Setting(
+        "schema_registry_ca_file",
+        "GUARD_SCHEMA_REGISTRY_CA_FILE",
+        _optional_path,
+        "",
+        "PEM file of the CA that signed the schema registry's certificate (https URLs).",
+    ),
+    Setting(
+        "schema_registry_timeout",
+        "GUARD_SCHEMA_REGISTRY_TIMEOUT",
+        _positive_float,
+        "5",
+        "Seconds one schema registry request may take; a batch waiting on an unanswering "
+        "registry is held (readiness schema_registry_unavailable) and asked again.",
+    ),
 )
 
 
@@ -339,6 +396,13 @@ class GuardConfig:
     transaction_timeout_ms: int
     registry_stale_after: float
     registry_accepted_undecodable: frozenset[tuple[int, int]]
+    # schema registry (issue 11)
+    schema_registry_url: str | None
+    schema_registry_user: str | None
+    schema_registry_password: str | None
+    schema_registry_password_file: Path | None
+    schema_registry_ca_file: Path | None
+    schema_registry_timeout: float
 
     def __repr__(self) -> str:
         shown = ", ".join(

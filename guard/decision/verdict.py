@@ -42,6 +42,11 @@ class Reason(StrEnum):
     """REJECT: the message has no value (a tombstone on the custody topic)."""
     NOTICE_UNENCODABLE = "notice_unencodable"
     """REJECT: the public notice built from the event does not fit its schema."""
+    UNKNOWN_SCHEMA = "unknown_schema"
+    """REJECT: the wire-format schema id is not registered in the schema registry."""
+    INCOMPATIBLE_SCHEMA = "incompatible_schema"
+    """REJECT: the event's writer schema cannot be read into CustodyStatusChanged (Avro
+    resolution, or it lacks a field the guard matches identities on)."""
     REVIEW_RELEASED = "review_released"
     """PUBLISH after review: an operator confirmed the held subject is not the protected person."""
     REVIEW_CONFIRMED = "review_confirmed"

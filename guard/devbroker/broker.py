@@ -145,15 +145,8 @@ class LocalKafkaBroker:
 
         Safe to call more than once and on a broker that never started.
         """
-        process = self._process
-        # Signal only a process not yet reaped: once reaped, its pid (and group id) may be reused.
-        if process is not None and process.poll() is None:
-            _signal_group(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=_STOP_GRACE_SECONDS)
-            except subprocess.TimeoutExpired:
-                _signal_group(process.pid, signal.SIGKILL)
-                process.wait()
+        if self._process is not None:
+            stop_process_group(self._process, _STOP_GRACE_SECONDS)
         self._process = None
         if self._console is not None:
             self._console.close()
@@ -249,6 +242,18 @@ def _run_storage_tool(tool: list[str], arguments: list[str]) -> str:
             f"kafka StorageTool {action} failed (exit {result.returncode}): {last_line}"
         )
     return result.stdout
+
+
+def stop_process_group(process: subprocess.Popen[bytes], grace: float) -> None:
+    """SIGTERM a child's process group, SIGKILL it after ``grace`` seconds; reap the child."""
+    # Signal only a process not yet reaped: once reaped, its pid (and group id) may be reused.
+    if process.poll() is None:
+        _signal_group(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            _signal_group(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def _signal_group(process_group: int, signum: signal.Signals) -> None:

@@ -21,6 +21,8 @@ class NotReadyReason(StrEnum):
     REGISTRY_RESTORING = "registry_restoring"
     REGISTRY_HALTED = "registry_halted"
     REGISTRY_STALE = "registry_stale"
+    SCHEMA_REGISTRY_UNAVAILABLE = "schema_registry_unavailable"
+    """A batch is held because the schema registry does not answer (wire format only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,7 @@ def assess_readiness(
     halt_cause: str | None = None,
     now: float,
     stale_after: float,
+    schema_registry_unavailable: bool = False,
 ) -> Readiness:
     """The readiness verdict from the registry reader's state (times are monotonic)."""
     if not has_started:
@@ -58,6 +61,8 @@ def assess_readiness(
         return Readiness(False, NotReadyReason.REGISTRY_HALTED, halt_cause)
     if not is_restored:
         return Readiness(False, NotReadyReason.REGISTRY_RESTORING)
+    if schema_registry_unavailable:
+        return Readiness(False, NotReadyReason.SCHEMA_REGISTRY_UNAVAILABLE)
     if last_caught_up_at is None or now - last_caught_up_at > stale_after:
         return Readiness(False, NotReadyReason.REGISTRY_STALE)
     return READY

@@ -144,6 +144,17 @@ class GuardMetrics:
             "Published notices a protection now meets, not yet withdrawn.",
             registry=r,
         )
+        # -- schema registry (issue 11) --
+        self.schema_registry_waiting = Gauge(
+            "guard_schema_registry_waiting_seconds",
+            "How long a batch has waited on a schema registry that does not answer; 0 when none.",
+            registry=r,
+        )
+        self.schema_cache_entries = Gauge(
+            "guard_schema_cache_entries",
+            "Writer schemas held in the bounded schema cache.",
+            registry=r,
+        )
         self.published_while_not_ready = Counter(
             "guard_published_while_not_ready_total",
             "PUBLISH or REDACT decisions committed while not ready. Must stay 0.",

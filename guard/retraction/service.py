@@ -48,7 +48,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, NoReturn, Protocol
 
-from guard.codec.avro import codec_for
 from guard.codec.errors import DecodeError
 from guard.codec.schemas import SchemaName
 from guard.decision.verdict import Reason, Verdict
@@ -143,7 +142,6 @@ class RetractionService:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.counts = RetractionCounts()
-        self._retraction = codec_for(SchemaName.RETRACTION)
         registry.add_listener(self.on_protected)
 
     # -- life cycle ---------------------------------------------------------------
@@ -380,7 +378,7 @@ class RetractionService:
                 OutRecord(
                     topics.retractions,
                     published.subject_ref.encode("ascii"),
-                    self._retraction.encode(retraction),
+                    self._decider.encode(SchemaName.RETRACTION, retraction),
                 )
             )
             message = InputMessage(source.topic, source.partition, published.input_offset, None)

@@ -9,7 +9,7 @@ waiting for a reviewer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,8 +18,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from guard.codec.avro import codec_for
 from guard.codec.schemas import SchemaName
+from guard.codec.wire import WriterSchema
 from guard.config.settings import GuardConfig
 from guard.review.errors import ReviewError
+from guard.schemaregistry.wireformat import WireFormat
 from guard.topic_metadata import partitions_of
 
 
@@ -64,6 +66,25 @@ class HeldEvent:
         return f"HeldEvent({self.position}, reason={self.reason}, {self.event_size} bytes)"
 
 
+class HeldDecoder:
+    """Reads review-topic values: schemaless, or the wire format when a registry is set."""
+
+    def __init__(self, wire: WireFormat | None) -> None:
+        self._wire = wire
+
+    async def writers_for(self, values: Iterable[bytes | None]) -> Mapping[int, WriterSchema]:
+        """The writer schemas the values name (waits for the registry); none when schemaless."""
+        if self._wire is None:
+            return {}
+        return await self._wire.writers_for(values)
+
+    def decode(self, value: bytes, writers: Mapping[int, WriterSchema]) -> dict[str, Any]:
+        """Raises a CodecError (DecodeError, UnknownSchema, IncompatibleSchema)."""
+        if self._wire is None:
+            return codec_for(SchemaName.HELD_EVENT).decode(value)
+        return self._wire.decoder(SchemaName.HELD_EVENT).decode(value, writers)
+
+
 async def open_review_topic(
     bootstrap: str, topic: str, client_id: str = "guard-review"
 ) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
@@ -96,26 +117,41 @@ def position_of_key(key: bytes | None) -> str:
     return (key or b"").decode("ascii", "replace")
 
 
-async def load_held(config: GuardConfig) -> dict[str, HeldEvent]:
+async def load_held(config: GuardConfig, wire: WireFormat | None = None) -> dict[str, HeldEvent]:
     """Every event held now, by position, read ``read_committed`` to the topic's end.
+
+    ``wire``: the caller's wire format, if it has one; otherwise one is made
+    from the configuration (and closed) when a schema registry is set.
 
     Raises:
         ReviewError: the review topic does not exist.
     """
-    decode = codec_for(SchemaName.HELD_EVENT).decode
+    if wire is None and config.schema_registry_url is not None:
+        own = WireFormat.from_config(config)
+        try:
+            return await load_held(config, own)
+        finally:
+            if own is not None:
+                await own.client.close()
+    decoder = HeldDecoder(wire)
     held: dict[str, HeldEvent] = {}
     consumer, partitions = await open_review_topic(config.brokers, config.review_topic)
     try:
         ends = await consumer.end_offsets(partitions)
         remaining = {tp for tp in partitions if ends[tp] > 0}
         while remaining:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
+            batches = await consumer.getmany(timeout_ms=500)
+            writers = await decoder.writers_for(
+                r.value for records in batches.values() for r in records
+            )
+            for records in batches.values():
                 for record in records:
                     position = position_of_key(record.key)
                     if record.value is None:
                         held.pop(position, None)
                     else:
-                        held[position] = HeldEvent.from_avro(position, decode(record.value))
+                        decoded = decoder.decode(record.value, writers)
+                        held[position] = HeldEvent.from_avro(position, decoded)
             for tp in list(remaining):
                 if await consumer.position(tp) >= ends[tp]:
                     remaining.discard(tp)

@@ -24,14 +24,14 @@ the event on a strong key, it is not published: it is finalised as DROP
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from guard.codec.avro import codec_for
-from guard.codec.errors import DecodeError
+from guard.codec.errors import CodecError
 from guard.codec.schemas import SchemaName
+from guard.codec.wire import WriterSchema
 from guard.config.keys import registry_blinder, subject_ref_blinder
 from guard.config.settings import GuardConfig
 from guard.decision.engine import DecisionEngine
@@ -41,6 +41,7 @@ from guard.registry.index import RegistryIndex
 from guard.registry.reader import RegistryReader, reader_for
 from guard.review.errors import EventUnavailable, NotHeld, ReviewError
 from guard.review.held import HeldEvent, load_held
+from guard.schemaregistry.wireformat import WireFormat
 from guard.stream.decider import (
     AuditStage,
     BatchContext,
@@ -94,17 +95,22 @@ async def _resolve(
         enable_idempotence=True,
         acks="all",
     )
+    wire = WireFormat.from_config(config)
+    if wire is not None:
+        await wire.register_outputs()  # the notice and audit ids this command writes under
     await producer.start()  # fences any earlier review command first
     try:
-        held = await load_held(config)
-        decider, reader = await _fresh_decider(config)
+        held = await load_held(config, wire)
+        decider, reader = await _fresh_decider(config, wire)
         try:
-            batch = BatchContext.now(reader.applied)
+            events = {p: await _held_bytes(config, held.get(p)) for p in dict.fromkeys(positions)}
+            writers = await wire.writers_for(events.values()) if wire is not None else {}
+            batch = BatchContext.now(reader.applied, writers)
             records: list[OutRecord] = []
             resolutions: list[Resolution] = []
-            for position in dict.fromkeys(positions):
-                resolution, produced = await _resolve_one(
-                    config, decider, held.get(position), position, batch, actor, is_release
+            for position, raw in events.items():
+                resolution, produced = _resolve_one(
+                    config, decider, held.get(position), raw, position, batch, actor, is_release
                 )
                 resolutions.append(resolution)
                 records.extend(produced)
@@ -119,12 +125,22 @@ async def _resolve(
         return resolutions
     finally:
         await producer.stop()
+        if wire is not None:
+            await wire.client.close()
 
 
-async def _resolve_one(
+async def _held_bytes(config: GuardConfig, held: HeldEvent | None) -> bytes | None:
+    """The held event's bytes: its copy, else the custody topic's record, if still there."""
+    if held is None:
+        return None
+    return held.event if held.event is not None else await _custody_event(config, held)
+
+
+def _resolve_one(
     config: GuardConfig,
     decider: MessageDecider,
     held: HeldEvent | None,
+    raw: bytes | None,
     position: str,
     batch: BatchContext,
     actor: str,
@@ -132,14 +148,13 @@ async def _resolve_one(
 ) -> tuple[Resolution, list[OutRecord]]:
     if held is None:
         return Resolution(position, Decision.HOLD, Reason.WEAK_MATCH, str(NotHeld(position))), []
-    raw = held.event if held.event is not None else await _custody_event(config, held)
     if raw is None:
         problem = str(EventUnavailable(position))
         if is_release:
             return Resolution(position, Decision.HOLD, Reason.WEAK_MATCH, problem), []
         verdict: Verdict | None = None
     else:
-        verdict = _redecide(decider, raw, is_release)
+        verdict = _redecide(decider, raw, batch.writers, is_release)
         if verdict is None or verdict.decision is Decision.REJECT:
             problem = f"{position}: the held event can no longer be decided; confirm it to close it"
             if is_release:
@@ -148,7 +163,7 @@ async def _resolve_one(
     decision, reason = _outcome(verdict, is_release)
     records: list[OutRecord] = []
     if decision is Decision.PUBLISH and verdict is not None and verdict.notice is not None:
-        encoded = codec_for(SchemaName.PUBLIC_NOTICE).encode(verdict.notice)
+        encoded = decider.encode(SchemaName.PUBLIC_NOTICE, verdict.notice)
         records.append(OutRecord(config.public_topic, verdict.notice_key, encoded))
         # Remembered like any notice, so that a protection can withdraw it later; marked
         # reviewed, so that only a strong match does.
@@ -162,10 +177,12 @@ async def _resolve_one(
     return Resolution(position, decision, reason), records
 
 
-def _redecide(decider: MessageDecider, raw: bytes, is_release: bool) -> Verdict | None:
+def _redecide(
+    decider: MessageDecider, raw: bytes, writers: Mapping[int, WriterSchema], is_release: bool
+) -> Verdict | None:
     try:
-        event = codec_for(SchemaName.CUSTODY_EVENT).decode(raw)
-    except DecodeError:
+        event = decider.decode_custody(raw, writers)
+    except CodecError:
         return None
     return decider.engine.decide(event, is_released=is_release)
 
@@ -186,7 +203,9 @@ def _outcome(verdict: Verdict | None, is_release: bool) -> tuple[Decision, Reaso
     return Decision.DROP, Reason.REVIEW_NOW_PROTECTED
 
 
-async def _fresh_decider(config: GuardConfig) -> tuple[MessageDecider, RegistryReader]:
+async def _fresh_decider(
+    config: GuardConfig, wire: WireFormat | None
+) -> tuple[MessageDecider, RegistryReader]:
     """A decider over the registry as it is now: restored and read to its current end."""
     blinder = registry_blinder(config)
     index = RegistryIndex()
@@ -202,7 +221,7 @@ async def _fresh_decider(config: GuardConfig) -> tuple[MessageDecider, RegistryR
         raise ReviewError("the registry reader halted; resolve the registry first (guard status)")
     engine = DecisionEngine(blinder, subject_ref_blinder(config), index,
                             load_policy(config.policy_file))  # fmt: skip
-    return MessageDecider(engine, OutputTopics.of(config)), reader
+    return MessageDecider(engine, OutputTopics.of(config), wire), reader
 
 
 async def _custody_event(config: GuardConfig, held: HeldEvent) -> bytes | None:

@@ -18,15 +18,15 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 
-from guard.codec.avro import codec_for
-from guard.codec.errors import DecodeError
-from guard.codec.schemas import SchemaName
-from guard.review.held import open_review_topic, position_of_key
+from guard.codec.errors import CodecError
+from guard.codec.wire import WriterSchema
+from guard.review.held import HeldDecoder, open_review_topic, position_of_key
+from guard.schemaregistry.wireformat import WireFormat
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,13 @@ class HeldEventTracker:
     """Keeps ``position → held at`` for every event still held."""
 
     def __init__(
-        self, *, bootstrap: str, topic: str, publish: Publish, client_id: str = "guard-review"
+        self,
+        *,
+        bootstrap: str,
+        topic: str,
+        publish: Publish,
+        client_id: str = "guard-review",
+        wire: WireFormat | None = None,
     ) -> None:
         self._bootstrap = bootstrap
         self._topic = topic
@@ -47,7 +53,7 @@ class HeldEventTracker:
         self._held_at: dict[str, float] = {}
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
-        self._decode = codec_for(SchemaName.HELD_EVENT).decode
+        self._held = HeldDecoder(wire)
 
     @property
     def held_count(self) -> int:
@@ -74,15 +80,20 @@ class HeldEventTracker:
             await self._consumer.stop()
             self._consumer = None
 
-    def apply(self, key: bytes | None, value: bytes | None) -> None:
+    def apply(
+        self,
+        key: bytes | None,
+        value: bytes | None,
+        writers: Mapping[int, WriterSchema] | None = None,
+    ) -> None:
         """One review-topic record: a held event, or the tombstone of a resolved one."""
         position = position_of_key(key)
         if value is None:
             self._held_at.pop(position, None)
             return
         try:
-            held = self._decode(value)
-        except DecodeError:
+            held = self._held.decode(value, writers or {})
+        except CodecError:
             # Counted as held now rather than lost: an unreadable record must
             # not make the queue look shorter than it is.
             log.warning("review record at %s does not decode; counted as held now", position)
@@ -101,9 +112,13 @@ class HeldEventTracker:
                 log.warning("review topic fetch failed (%s); retrying", type(exc).__name__)
                 await asyncio.sleep(1.0)
                 continue
+            # Wire format: held until the schema registry answers (a side loop: nothing waits).
+            writers = await self._held.writers_for(
+                r.value for records in batches.values() for r in records
+            )
             for records in batches.values():
                 for record in records:
-                    self.apply(record.key, record.value)
+                    self.apply(record.key, record.value, writers)
             if batches:
                 self._publish_counts()
 

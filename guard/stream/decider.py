@@ -18,7 +18,7 @@ restart; a bounded record cannot.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -26,12 +26,14 @@ from typing import Any
 from guard.codec.avro import AvroCodec, codec_for
 from guard.codec.errors import DecodeError, EncodeError
 from guard.codec.schemas import SchemaName
+from guard.codec.wire import IncompatibleSchema, UnknownSchema, WriterSchema
 from guard.config.settings import GuardConfig
 from guard.decision.engine import DecisionEngine
 from guard.decision.references import event_reference
 from guard.decision.verdict import MatchStrength, Reason, Verdict
 from guard.policy.model import Decision
 from guard.retraction.model import Publication, encode_publication
+from guard.schemaregistry.wireformat import WireFormat
 from guard.stream.output import OutRecord
 
 MAX_COPIED_VALUE_BYTES = 900_000
@@ -61,12 +63,17 @@ class BatchContext:
     registry_offsets: Mapping[str, int]
     """Registry partition (as text, the audit schema's map key) → next offset to apply."""
     decided_at: datetime
+    writers: Mapping[int, WriterSchema] = field(default_factory=dict)
+    """Wire format only: the writer schemas the batch's values name, fetched before deciding
+    (an id missing here is one the schema registry does not know)."""
 
     @classmethod
-    def now(cls, applied: Mapping[int, int]) -> BatchContext:
+    def now(
+        cls, applied: Mapping[int, int], writers: Mapping[int, WriterSchema] | None = None
+    ) -> BatchContext:
         """The context of a batch decided now against the reader's ``applied`` offsets."""
         offsets = {str(partition): offset for partition, offset in sorted(applied.items())}
-        return cls(offsets, datetime.now(UTC))
+        return cls(offsets, datetime.now(UTC), writers or {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,13 +125,14 @@ class Outcome:
 class MessageDecider:
     """Turns one input message into exactly one decision and its output records."""
 
-    def __init__(self, engine: DecisionEngine, topics: OutputTopics) -> None:
+    def __init__(
+        self, engine: DecisionEngine, topics: OutputTopics, wire: WireFormat | None = None
+    ) -> None:
         self._engine = engine
         self._topics = topics
         self._custody: AvroCodec = codec_for(SchemaName.CUSTODY_EVENT)
-        self._notice: AvroCodec = codec_for(SchemaName.PUBLIC_NOTICE)
-        self._audit: AvroCodec = codec_for(SchemaName.GUARD_DECISION)
-        self._held: AvroCodec = codec_for(SchemaName.HELD_EVENT)
+        self._wire = wire
+        """With a schema registry: custody values are decoded, outputs framed, by it."""
 
     @property
     def engine(self) -> DecisionEngine:
@@ -135,10 +143,32 @@ class MessageDecider:
         if raw is None:
             return self._reject(message, Reason.EMPTY_VALUE, batch)
         try:
-            event = self._custody.decode(raw)
+            event = self.decode_custody(raw, batch.writers)
         except DecodeError:
             return self._reject(message, Reason.UNDECODABLE, batch)
+        except UnknownSchema as unknown:
+            return self._reject(message, Reason.UNKNOWN_SCHEMA, batch, schema_id=unknown.schema_id)
+        except IncompatibleSchema as refused:
+            return self._reject(
+                message, Reason.INCOMPATIBLE_SCHEMA, batch, schema_id=refused.schema_id
+            )
         return self.decide_event(message, event, batch)
+
+    def decode_custody(self, raw: bytes, writers: Mapping[int, WriterSchema]) -> dict[str, Any]:
+        """The custody event in ``raw``: schemaless, or the wire format when a registry is set.
+
+        Raises:
+            DecodeError, UnknownSchema, IncompatibleSchema.
+        """
+        if self._wire is None:
+            return self._custody.decode(raw)
+        return self._wire.decoder(SchemaName.CUSTODY_EVENT).decode(raw, writers)
+
+    def encode(self, name: SchemaName, record: Mapping[str, Any]) -> bytes:
+        """An output value: schemaless Avro, or the wire format under its registered id."""
+        if self._wire is None:
+            return codec_for(name).encode(record)
+        return self._wire.encode(name, record)
 
     def decide_event(
         self, message: InputMessage, event: Mapping[str, Any], batch: BatchContext
@@ -151,7 +181,7 @@ class MessageDecider:
         publication: Publication | None = None
         if verdict.notice is not None:
             try:
-                encoded = self._notice.encode(verdict.notice)
+                encoded = self.encode(SchemaName.PUBLIC_NOTICE, verdict.notice)
             except EncodeError:
                 return self._reject(message, Reason.NOTICE_UNENCODABLE, batch, verdict)
             records.append(OutRecord(self._topics.public, verdict.notice_key, encoded))
@@ -169,6 +199,8 @@ class MessageDecider:
         reason: Reason,
         batch: BatchContext,
         verdict: Verdict | None = None,
+        *,
+        schema_id: int | None = None,
     ) -> Outcome:
         strength = verdict.match_strength if verdict is not None else MatchStrength.NONE
         headers = [
@@ -186,6 +218,8 @@ class MessageDecider:
             )
         if verdict is not None and verdict.error_type is not None:
             headers.append(("guard.error.type", verdict.error_type.encode("ascii", "replace")))
+        if schema_id is not None:
+            headers.append(("guard.schema.id", str(schema_id).encode("ascii")))
         value = message.value or b""
         if len(value) > MAX_COPIED_VALUE_BYTES:
             headers.append(("guard.value.omitted", str(len(value)).encode("ascii")))
@@ -251,7 +285,9 @@ class MessageDecider:
             "actor": actor,
         }
         return OutRecord(
-            self._topics.audit, message.position.encode("ascii"), self._audit.encode(audit)
+            self._topics.audit,
+            message.position.encode("ascii"),
+            self.encode(SchemaName.GUARD_DECISION, audit),
         )
 
     def publication_record(self, publication: Publication) -> OutRecord:
@@ -284,7 +320,9 @@ class MessageDecider:
             "event_size": len(raw),
         }
         return OutRecord(
-            self._topics.review, message.position.encode("ascii"), self._held.encode(held)
+            self._topics.review,
+            message.position.encode("ascii"),
+            self.encode(SchemaName.HELD_EVENT, held),
         )
 
 

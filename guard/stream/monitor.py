@@ -19,6 +19,7 @@ from faust.exceptions import ConsumerNotStarted
 from guard.ops.health import Readiness, assess_readiness
 from guard.ops.metrics import GuardMetrics
 from guard.registry.reader import RegistryReader
+from guard.schemaregistry.cache import SchemaCache
 from guard.stream.output import InputPartition
 from guard.stream.worker import WorkerState
 
@@ -48,7 +49,9 @@ class HealthMonitor:
         custody_topic: str,
         stale_after: float,
         clock: Callable[[], float] = time.monotonic,
+        schema_cache: SchemaCache | None = None,
     ) -> None:
+        self._schema_cache = schema_cache
         self._state = state
         self._consumer = consumer
         self._clock = clock
@@ -70,7 +73,12 @@ class HealthMonitor:
             last_caught_up_at=self._reader.last_caught_up_at,
             now=self._clock(),
             stale_after=self._stale_after,
+            schema_registry_unavailable=self._schema_waiting_since() is not None,
         )
+
+    def _schema_waiting_since(self) -> float | None:
+        cache = self._schema_cache
+        return None if cache is None else cache.unavailable_since
 
     def is_ready(self) -> bool:
         return self.readiness().is_ready
@@ -138,6 +146,10 @@ class HealthMonitor:
         m.gate_waiting_events.set(self._state.held_events)
         m.gate_oldest_wait.set(0 if held_since is None else now - held_since)
         self._refresh_custody_lag()
+        if self._schema_cache is not None:
+            waiting_since = self._schema_waiting_since()
+            m.schema_registry_waiting.set(0 if waiting_since is None else now - waiting_since)
+            m.schema_cache_entries.set(len(self._schema_cache))
 
     def _refresh_custody_lag(self) -> None:
         try:

@@ -34,6 +34,7 @@ from guard.registry.reader import RegistryReader, reader_for
 from guard.retraction.loader import publications_loader
 from guard.retraction.service import RetractionCounts, RetractionService
 from guard.review.tracker import HeldEventTracker
+from guard.schemaregistry.wireformat import WireFormat
 from guard.stream.app import attach_worker, build_faust_app, producer_factory
 from guard.stream.decider import MessageDecider, OutputTopics
 from guard.stream.monitor import HealthMonitor
@@ -113,6 +114,8 @@ class _Lifecycle(mode.Service):
         await self._parts.review_tracker.stop()
         await self._parts.worker.stop()
         await self._parts.reader.stop()
+        if self._parts.wire is not None:
+            await self._parts.wire.client.close()
         if self._parts.ops_server is not None:
             await self._parts.ops_server.stop()
 
@@ -138,13 +141,19 @@ class WorkerParts:
     policy: Policy
     review_tracker: HeldEventTracker
     retractions: RetractionService
+    wire: WireFormat | None = None
+    """Set when GUARD_SCHEMA_REGISTRY_URL is: register its outputs before the worker runs."""
 
 
 def build_decider(
-    config: GuardConfig, blinder: Blinder, index: RegistryIndex, policy: Policy
+    config: GuardConfig,
+    blinder: Blinder,
+    index: RegistryIndex,
+    policy: Policy,
+    wire: WireFormat | None = None,
 ) -> MessageDecider:
     engine = DecisionEngine(blinder, subject_ref_blinder(config), index, policy)
-    return MessageDecider(engine, OutputTopics.of(config))
+    return MessageDecider(engine, OutputTopics.of(config), wire)
 
 
 def build_reader(
@@ -168,7 +177,8 @@ def assemble(config: GuardConfig) -> WorkerParts:
     metrics.build_info.info({"version": __version__, "policy_version": policy.version})
     index = RegistryIndex()
     reader = build_reader(config, blinder, index, metrics)
-    decider = build_decider(config, blinder, index, policy)
+    wire = WireFormat.from_config(config, hold=True)
+    decider = build_decider(config, blinder, index, policy, wire)
     app = build_faust_app(config)
     state = WorkerState()
     monitor = HealthMonitor(
@@ -178,6 +188,7 @@ def assemble(config: GuardConfig) -> WorkerParts:
         consumer=lambda: app.consumer,
         custody_topic=config.custody_topic,
         stale_after=config.registry_stale_after,
+        schema_cache=wire.cache if wire is not None else None,
     )
     worker = GuardWorker(
         custody_topic=config.custody_topic,
@@ -193,6 +204,7 @@ def assemble(config: GuardConfig) -> WorkerParts:
         consumer=lambda: cast(CommittedOffsets, app.consumer),
         is_ready=monitor.is_ready,
         state=state,
+        writer_schemas=wire.writers_for if wire is not None else None,
     )
     ops_server = None
     if config.metrics_port:
@@ -207,9 +219,16 @@ def assemble(config: GuardConfig) -> WorkerParts:
     worker.observe(retractions)
     attach_worker(app, config, worker)
     return WorkerParts(
-        app, worker, reader, monitor, ops_server, policy, build_review_tracker(config, metrics),
+        app,
+        worker,
+        reader,
+        monitor,
+        ops_server,
+        policy,
+        build_review_tracker(config, metrics, wire),
         retractions,
-    )  # fmt: skip
+        wire,
+    )
 
 
 def build_retractions(
@@ -241,14 +260,18 @@ def build_retractions(
     )
 
 
-def build_review_tracker(config: GuardConfig, metrics: GuardMetrics) -> HeldEventTracker:
+def build_review_tracker(
+    config: GuardConfig, metrics: GuardMetrics, wire: WireFormat | None = None
+) -> HeldEventTracker:
     """Follows the review topic so the review queue shows in the metrics."""
 
     def publish(held: int, oldest_held_at: float) -> None:
         metrics.review_held_events.set(held)
         metrics.review_oldest_held.set(oldest_held_at)
 
-    return HeldEventTracker(bootstrap=config.brokers, topic=config.review_topic, publish=publish)
+    return HeldEventTracker(
+        bootstrap=config.brokers, topic=config.review_topic, publish=publish, wire=wire
+    )
 
 
 def run_worker(config: GuardConfig) -> int:
@@ -257,6 +280,9 @@ def run_worker(config: GuardConfig) -> int:
     parts = assemble(config)
     Path(config.data_dir).mkdir(parents=True, exist_ok=True)
     asyncio.run(check_topics(config))
+    if parts.wire is not None:
+        # Refuses to start (one line) if an output schema would break its subscribers.
+        asyncio.run(parts.wire.register_outputs())
     log.info(
         "guard worker %s starting: brokers=%s custody=%s registry=%s public=%s audit=%s "
         "deadletter=%s review=%s policy=%s metrics=%s",

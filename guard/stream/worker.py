@@ -34,12 +34,13 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, Protocol
 
 from aiokafka import TopicPartition
 
+from guard.codec.wire import WriterSchema
 from guard.ops.metrics import NO_BASIS, GuardMetrics
 from guard.policy.model import Decision
 from guard.stream.decider import BatchContext, InputMessage, Outcome
@@ -80,6 +81,11 @@ class CommittedOffsets(Protocol):
 
     async def seek_wait(self, partitions: Mapping[Any, int]) -> None:
         """Move the consumer to these offsets and wait until it is there."""
+
+
+WriterSchemas = Callable[[Iterable[bytes | None]], Awaitable[Mapping[int, WriterSchema]]]
+"""Wire format only: the writer schemas a batch's values name, waited for while the schema
+registry does not answer (``WireFormat.writers_for``)."""
 
 
 class FetchedRecord(Protocol):
@@ -128,7 +134,9 @@ class GuardWorker:
         state: WorkerState | None = None,
         clock: Callable[[], float] = time.monotonic,
         on_fatal: Callable[[], NoReturn] = exit_fail_closed,
+        writer_schemas: WriterSchemas | None = None,
     ) -> None:
+        self._writer_schemas = writer_schemas
         self._custody_topic = custody_topic
         self._reader = reader
         self._output = output
@@ -267,13 +275,17 @@ class GuardWorker:
             return
         count = sum(len(r) for r in admitted.values())
         received_at = self._clock()
+        writers: Mapping[int, WriterSchema] = {}
+        if self._writer_schemas is not None:
+            # Holds (no decision, no commit) while the schema registry does not answer.
+            writers = await self._writer_schemas(r.value for p in admitted.values() for r in p)
         self.state.held_since, self.state.held_events = received_at, count
         try:
             await self._reader.wait_until_fresh()
         finally:
             self.state.held_since, self.state.held_events = None, 0
         fresh_at = self._clock()
-        context = BatchContext.now(self._reader.applied)
+        context = BatchContext.now(self._reader.applied, writers)
         decided = {source: self._decide(source, part, context) for source, part in admitted.items()}
         decided_at = self._clock()
         async with self._commit_lock:

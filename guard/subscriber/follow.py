@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from guard.codec.avro import codec_for
 from guard.codec.schemas import SchemaName
 from guard.config.settings import GuardConfig
+from guard.schemaregistry.wireformat import WireFormat, batch_decoder
 from guard.subscriber.store import Change, SubscriberStore
 from guard.topic_metadata import partitions_of
 
@@ -21,6 +20,7 @@ async def subscribe(config: GuardConfig, db: Path, *, idle_exit: float | None) -
     Reads ``read_committed``: a notice of an aborted transaction is never stored.
     """
     store = SubscriberStore(db)
+    wire = WireFormat.from_config(config, hold=True)
     consumer = AIOKafkaConsumer(
         bootstrap_servers=config.brokers,
         group_id=None,
@@ -48,29 +48,35 @@ async def subscribe(config: GuardConfig, db: Path, *, idle_exit: float | None) -
             batches = await consumer.getmany(timeout_ms=200)
             records = [record for batch in batches.values() for record in batch]
             if records:
-                applied += store.apply(_changes(config, records))
+                applied += store.apply(await _changes(config, records, wire))
                 last_seen = time.monotonic()
     finally:
         await consumer.stop()
         store.close()
+        if wire is not None:
+            await wire.client.close()
     return applied
 
 
-def _changes(config: GuardConfig, records: Iterable[ConsumerRecord[bytes, bytes]]) -> list[Change]:
-    notices = codec_for(SchemaName.PUBLIC_NOTICE)
-    retractions = codec_for(SchemaName.RETRACTION)
+async def _changes(
+    config: GuardConfig, records: list[ConsumerRecord[bytes, bytes]], wire: WireFormat | None
+) -> list[Change]:
+    """Read as written: schemaless Avro, or the wire format when a registry is configured."""
+    values = [record.value for record in records]
+    notices = await batch_decoder(SchemaName.PUBLIC_NOTICE, wire, values)
+    retractions = await batch_decoder(SchemaName.RETRACTION, wire, values)
     changes = []
     for record in records:
         subject_ref = (record.key or b"").decode("ascii", "replace")
         where = (record.topic, record.partition, record.offset)
         if record.topic == config.retractions_topic:
             if record.value is not None:
-                retraction = retractions.decode(record.value)
+                retraction = retractions(record.value)
                 changes.append(Change(*where, "retraction", subject_ref,
                                       notice_id=retraction["notice_id"]))  # fmt: skip
         elif record.value is None:
             changes.append(Change(*where, "tombstone", subject_ref))
         else:
-            notice = notices.decode(record.value)
+            notice = notices(record.value)
             changes.append(Change(*where, "notice", subject_ref, notice=notice))
     return changes

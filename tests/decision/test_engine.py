@@ -282,7 +282,8 @@ def test_verdict_vocabulary_is_fixed() -> None:
         "no_match", "protected", "protected_redact_allowed", "weak_match", "invalid_a_number",
         "invalid_identifier", "invalid_event", "no_checkable_identifier", "identity_too_large",
         "internal_error", "undecodable", "empty_value", "notice_unencodable", "review_released",
-        "review_confirmed", "review_now_protected", "retracted",
+        "review_confirmed", "review_now_protected", "retracted", "unknown_schema",
+        "incompatible_schema",
     }
 
 

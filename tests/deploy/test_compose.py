@@ -328,7 +328,7 @@ def test_compose_file_is_valid_compose(tmp_path: Path) -> None:
     client has the compose plugin the file is also checked by compose itself.
     """
     compose = load_compose()
-    expected = {"kafka", "topics", "guard", "canary", "prometheus", "grafana"}
+    expected = {"kafka", "topics", "guard", "canary", "prometheus", "grafana", "schema-registry"}
     assert set(compose["services"]) == expected
     for name, definition in compose["services"].items():
         for secret in definition.get("secrets", []):
@@ -506,3 +506,24 @@ def test_grafana_gets_the_provisioned_dashboard_where_the_provider_looks() -> No
     (path,) = [p["options"]["path"] for p in provider["providers"]]
     assert mounts[path] == "./deploy/grafana/dashboards"
     assert mounts["/etc/grafana/provisioning"] == "./deploy/grafana/provisioning"
+
+
+# --- schema registry (issue 11) ----------------------------------------------
+
+
+def test_guard_services_use_the_compose_schema_registry() -> None:
+    registry = service("schema-registry")
+    assert registry["image"] == "apicurio/apicurio-registry:3.0.9"
+    internal_port = registry["ports"][0].rsplit(":", 1)[1]
+    for name in GUARD_IMAGE_SERVICES:
+        url = service_environment(name)["GUARD_SCHEMA_REGISTRY_URL"]
+        assert url == f"http://schema-registry:{internal_port}/apis/ccompat/v7"
+    assert "schema-registry" in service("guard")["depends_on"]
+
+
+def test_schema_registry_keeps_its_schemas_on_a_volume() -> None:
+    registry = service("schema-registry")
+    env = service_environment("schema-registry")
+    volume, mount = registry["volumes"][0].split(":", 1)
+    assert volume in load_compose()["volumes"]
+    assert env["APICURIO_DATASOURCE_URL"].startswith(f"jdbc:h2:file:{mount}/")

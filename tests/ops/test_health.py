@@ -34,6 +34,11 @@ def test_ready_when_restored_and_recently_caught_up() -> None:
         ({"is_halted": True, "is_restored": False}, NotReadyReason.REGISTRY_HALTED),
         ({"now": 115.1}, NotReadyReason.REGISTRY_STALE),
         ({"last_caught_up_at": None}, NotReadyReason.REGISTRY_STALE),
+        ({"schema_registry_unavailable": True}, NotReadyReason.SCHEMA_REGISTRY_UNAVAILABLE),
+        (
+            {"schema_registry_unavailable": True, "is_halted": True},
+            NotReadyReason.REGISTRY_HALTED,
+        ),
     ],
 )
 def test_not_ready_says_why(overrides: dict[str, object], reason: str) -> None:

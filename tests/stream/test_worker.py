@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 from aiokafka import TopicPartition
@@ -218,6 +218,31 @@ async def test_nothing_is_decided_or_committed_while_the_registry_gate_holds() -
     registry.is_fresh.set()
     await held
     assert len(decider.decided) == 5 and worker.state.held_events == 0
+
+
+async def test_nothing_is_decided_or_committed_while_writer_schemas_are_awaited() -> None:
+    """Wire format: the batch waits for its writer schemas (the registry's answer), then
+    is decided with them (issue 11)."""
+    kafka = InMemoryKafka()
+    answered = asyncio.Event()
+    asked: list[list[bytes | None]] = []
+
+    async def writer_schemas(values: Any) -> dict[int, Any]:
+        asked.append(list(values))
+        await answered.wait()
+        return {}
+
+    worker, consumer, decider = make_worker(kafka)
+    worker._writer_schemas = writer_schemas
+    await assign(worker, consumer, [0], generation=1)
+    held = asyncio.create_task(worker.process_batch(fetch(CUSTODY, 0, range(4)), 1))
+    await asyncio.sleep(0.01)
+    assert len(asked) == 1 and len(asked[0]) == 4
+    assert decider.decided == [] and kafka.visible == []
+
+    answered.set()
+    await held
+    assert len(decider.decided) == 4 and len(audit_positions(kafka)) == 4
 
 
 async def test_a_revocation_waits_for_the_commit_in_flight() -> None:
