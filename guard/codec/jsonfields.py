@@ -11,13 +11,22 @@ a fixed problem text and raised outside the ``except`` block, leaving no
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from guard.codec.errors import JsonInputError
+from guard.fieldtypes import (
+    MISSING,
+    Problem,
+    WrongType,
+    as_list,
+    as_record,
+    as_utf8_str,
+    field_value,
+    is_absent,
+)
 
-_MISSING = object()
 _DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -26,10 +35,28 @@ def path_of(prefix: str, key: str) -> str:
     return f"{prefix}.{key}" if prefix else key
 
 
+_WORDING = {
+    Problem.MISSING: "is required",
+    Problem.NOT_STRING: "must be a string",
+    Problem.NOT_UNICODE: "is not valid Unicode",
+    Problem.NOT_LIST: "must be a list",
+    Problem.NOT_RECORD: "must be a JSON object",
+}
+"""The shared problems, as the operator who wrote the file reads them."""
+
+_T = TypeVar("_T")
+
+
+def _checked(read: Callable[[object], _T], value: object, path: str) -> _T:
+    try:
+        return read(value)
+    except WrongType as exc:
+        problem = exc.problem
+    raise JsonInputError(None, path or None, _WORDING[problem])  # outside the except: no context
+
+
 def require_object(value: object, path: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise JsonInputError(None, path or None, "must be a JSON object")
-    return value
+    return _checked(as_record, value, path)
 
 
 def refuse_unknown_keys(obj: Mapping[str, Any], allowed: Collection[str], path: str) -> None:
@@ -48,25 +75,12 @@ def refuse_unknown_keys(obj: Mapping[str, Any], allowed: Collection[str], path: 
         )
 
 
-def _checked_str(value: object, path: str) -> str:
-    if not isinstance(value, str):
-        raise JsonInputError(None, path, "must be a string")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        # A lone surrogate from a "\ud800" escape: not encodable as Avro UTF-8.
-        pass
-    else:
-        return value
-    raise JsonInputError(None, path, "is not valid Unicode")
-
-
 def required_str(obj: Mapping[str, Any], key: str, prefix: str, *, is_blank_ok: bool) -> str:
     path = path_of(prefix, key)
-    value = obj.get(key, _MISSING)
-    if value is _MISSING or value is None:
-        raise JsonInputError(None, path, "is required")
-    text = _checked_str(value, path)
+    value = field_value(obj, key)
+    if is_absent(value):
+        raise JsonInputError(None, path, _WORDING[Problem.MISSING])
+    text = _checked(as_utf8_str, value, path)
     if not is_blank_ok and not text.strip():
         raise JsonInputError(None, path, "must not be blank")
     return text
@@ -77,7 +91,7 @@ def optional_str(obj: Mapping[str, Any], key: str, prefix: str, *, is_blank_ok: 
     if value is None:
         return None
     path = path_of(prefix, key)
-    text = _checked_str(value, path)
+    text = _checked(as_utf8_str, value, path)
     if not is_blank_ok and not text.strip():
         raise JsonInputError(None, path, "must not be blank (omit it or use null)")
     return text
@@ -86,15 +100,13 @@ def optional_str(obj: Mapping[str, Any], key: str, prefix: str, *, is_blank_ok: 
 def str_list(obj: Mapping[str, Any], key: str, prefix: str) -> tuple[str, ...]:
     """A list of non-blank strings, empty when absent."""
     path = path_of(prefix, key)
-    value = obj.get(key, _MISSING)
-    if value is _MISSING:
+    value = field_value(obj, key)
+    if value is MISSING:
         return ()
-    if not isinstance(value, list):
-        raise JsonInputError(None, path, "must be a list")
     items: list[str] = []
-    for index, item in enumerate(value):
+    for index, item in enumerate(_checked(as_list, value, path)):
         item_path = f"{path}[{index}]"
-        text = _checked_str(item, item_path)
+        text = _checked(as_utf8_str, item, item_path)
         if not text.strip():
             raise JsonInputError(None, item_path, "must not be blank")
         items.append(text)
@@ -106,22 +118,20 @@ def object_list(
 ) -> list[tuple[str, Mapping[str, Any]]]:
     """``(path, object)`` for each element of a list of objects, empty when absent."""
     path = path_of(prefix, key)
-    value = obj.get(key, _MISSING)
-    if value is _MISSING:
+    value = field_value(obj, key)
+    if value is MISSING:
         return []
-    if not isinstance(value, list):
-        raise JsonInputError(None, path, "must be a list")
     return [
         (f"{path}[{index}]", require_object(item, f"{path}[{index}]"))
-        for index, item in enumerate(value)
+        for index, item in enumerate(_checked(as_list, value, path))
     ]
 
 
 def enum_name(obj: Mapping[str, Any], key: str, prefix: str, symbols: Collection[str]) -> str:
     path = path_of(prefix, key)
-    value = obj.get(key, _MISSING)
-    if value is _MISSING or value is None:
-        raise JsonInputError(None, path, "is required")
+    value = field_value(obj, key)
+    if is_absent(value):
+        raise JsonInputError(None, path, _WORDING[Problem.MISSING])
     if not isinstance(value, str) or value not in symbols:
         raise JsonInputError(None, path, f"must be one of {', '.join(symbols)}")
     return value
@@ -151,9 +161,9 @@ def required_timestamp(obj: Mapping[str, Any], key: str, prefix: str) -> datetim
     decoding its encoding returns.
     """
     path = path_of(prefix, key)
-    value = obj.get(key, _MISSING)
-    if value is _MISSING or value is None:
-        raise JsonInputError(None, path, "is required")
+    value = field_value(obj, key)
+    if is_absent(value):
+        raise JsonInputError(None, path, _WORDING[Problem.MISSING])
     if not isinstance(value, str):
         raise JsonInputError(None, path, "must be an ISO-8601 timestamp string")
     try:

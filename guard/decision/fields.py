@@ -8,47 +8,44 @@ instead of an exception deep inside normalization.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from guard.decision.errors import InvalidEvent
+from guard.fieldtypes import Problem, WrongType, as_list, as_record, as_str, field_value, is_absent
 
-_MISSING = object()
+_T = TypeVar("_T")
+
+
+def _checked(read: Callable[[object], _T], value: object, field: str) -> _T:
+    try:
+        return read(value)
+    except WrongType as exc:
+        problem = exc.problem
+    raise InvalidEvent(field, problem.value)  # outside the except: no __context__ to print
 
 
 def require_mapping(value: object, field: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise InvalidEvent(field, "not a record")
-    return value
-
-
-def _get(record: Mapping[str, Any], name: str) -> object:
-    return record.get(name, _MISSING)
+    return _checked(as_record, value, field)
 
 
 def require_str(record: Mapping[str, Any], name: str, field: str) -> str:
-    value = _get(record, name)
-    if value is _MISSING or value is None:
-        raise InvalidEvent(field, "missing")
-    if not isinstance(value, str):
-        raise InvalidEvent(field, "not a string")
-    return value
+    value = field_value(record, name)
+    if is_absent(value):
+        raise InvalidEvent(field, Problem.MISSING.value)
+    return _checked(as_str, value, field)
 
 
 def optional_str(record: Mapping[str, Any], name: str, field: str) -> str | None:
-    value = _get(record, name)
-    if value is _MISSING or value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidEvent(field, "not a string")
-    return value
+    value = field_value(record, name)
+    return None if is_absent(value) else _checked(as_str, value, field)
 
 
 def optional_date(record: Mapping[str, Any], name: str, field: str) -> date | None:
     """A calendar date. A datetime is refused: its ISO form would never equal a date's."""
-    value = _get(record, name)
-    if value is _MISSING or value is None:
+    value = field_value(record, name)
+    if is_absent(value):
         return None
     if not isinstance(value, date) or isinstance(value, datetime):
         raise InvalidEvent(field, "not a date")
@@ -57,9 +54,9 @@ def optional_date(record: Mapping[str, Any], name: str, field: str) -> date | No
 
 def require_instant(record: Mapping[str, Any], name: str, field: str) -> datetime:
     """A timezone-aware datetime, as fastavro decodes timestamp-millis."""
-    value = _get(record, name)
-    if value is _MISSING or value is None:
-        raise InvalidEvent(field, "missing")
+    value = field_value(record, name)
+    if is_absent(value):
+        raise InvalidEvent(field, Problem.MISSING.value)
     if not isinstance(value, datetime) or value.utcoffset() is None:
         raise InvalidEvent(field, "not a timezone-aware datetime")
     return value
@@ -67,9 +64,8 @@ def require_instant(record: Mapping[str, Any], name: str, field: str) -> datetim
 
 def optional_records(record: Mapping[str, Any], name: str, field: str) -> list[Mapping[str, Any]]:
     """An array of records; missing or null reads as empty (the schema default)."""
-    value = _get(record, name)
-    if value is _MISSING or value is None:
+    value = field_value(record, name)
+    if is_absent(value):
         return []
-    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-        raise InvalidEvent(field, "not a list")
-    return [require_mapping(item, f"{field}[{position}]") for position, item in enumerate(value)]
+    items = _checked(as_list, value, field)
+    return [require_mapping(item, f"{field}[{position}]") for position, item in enumerate(items)]
