@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from aiokafka.admin import AIOKafkaAdminClient
 
+from guard.kafka.clients import new_admin
+from guard.kafka.connection import KafkaConnection
+
 
 async def topic_partitions(admin: AIOKafkaAdminClient, topic: str) -> set[int]:
     """The topic's partitions, fetched from the broker now; empty if it does not exist."""
@@ -20,9 +23,9 @@ async def topic_partitions(admin: AIOKafkaAdminClient, topic: str) -> set[int]:
     }
 
 
-async def partitions_of(bootstrap: str, topic: str) -> set[int]:
+async def partitions_of(connection: KafkaConnection, topic: str) -> set[int]:
     """Like :func:`topic_partitions`, with an admin client of its own for one question."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = new_admin(connection)
     await admin.start()
     try:
         return await topic_partitions(admin, topic)

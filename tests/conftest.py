@@ -21,6 +21,7 @@ from guard.cli.topics import topic_specs
 from guard.config.settings import load_config
 from guard.devbroker.broker import LocalKafkaBroker, free_port
 from guard.devbroker.topics import ensure_topics
+from guard.kafka.connection import KafkaConnection
 
 _BROKER_START_TIMEOUT_SECONDS = 120.0
 _BROKER_FIXTURES = frozenset(
@@ -121,7 +122,7 @@ def create_topic_names(bootstrap: str) -> TopicNames:
         review=f"review-{run}",
     )
     config = load_config({"GUARD_BROKERS": bootstrap, **names.environment()})
-    run_in_own_loop(ensure_topics(bootstrap, topic_specs(config)))
+    run_in_own_loop(ensure_topics(KafkaConnection.plaintext(bootstrap), topic_specs(config)))
     return names
 
 

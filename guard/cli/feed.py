@@ -16,8 +16,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
-from aiokafka import AIOKafkaProducer
-
 from guard.cli.errors import CliError
 from guard.codec.avro import codec_for
 from guard.codec.errors import JsonInputError
@@ -33,6 +31,8 @@ from guard.config.settings import GuardConfig
 from guard.identity.blind import Blinder
 from guard.identity.errors import IdentityTooLarge, InvalidIdentifier
 from guard.identity.keys import registry_keys
+from guard.kafka.clients import new_producer
+from guard.kafka.connection import kafka_connection
 from guard.registry.model import (
     ProtectionBasis,
     ProtectionRecord,
@@ -42,6 +42,9 @@ from guard.registry.model import (
 from guard.registry.records import encode_protection_record
 
 _T = TypeVar("_T")
+
+REGISTRY_WRITER_PREFIX = "guard-registry-writer-"
+"""Transactional ids of registry writes: this prefix and a fresh UUID (ACLs grant the prefix)."""
 
 
 @contextmanager
@@ -79,9 +82,7 @@ async def produce_custody(config: GuardConfig, path: str) -> int:
 
 async def send_custody(config: GuardConfig, payloads: list[bytes]) -> None:
     """Send already-encoded custody events, in order, acknowledged by the broker."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=config.brokers, acks="all", enable_idempotence=True
-    )
+    producer = new_producer(kafka_connection(config), acks="all", enable_idempotence=True)
     await producer.start()
     try:
         for payload in payloads:
@@ -174,9 +175,9 @@ async def revoke_registry(config: GuardConfig, record_id: str) -> str:
 
 async def write_registry(config: GuardConfig, records: list[ProtectionRecord]) -> None:
     encoded = [(r.record_ref.encode("ascii"), encode_protection_record(r)) for r in records]
-    producer = AIOKafkaProducer(
-        bootstrap_servers=config.brokers,
-        transactional_id=f"guard-registry-writer-{uuid.uuid4()}",
+    producer = new_producer(
+        kafka_connection(config),
+        transactional_id=f"{REGISTRY_WRITER_PREFIX}{uuid.uuid4()}",
         enable_idempotence=True,
         acks="all",
     )

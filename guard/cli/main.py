@@ -162,9 +162,10 @@ def _status(args: argparse.Namespace) -> int:
 def _topics(args: argparse.Namespace) -> int:
     from guard.cli.topics import topic_specs
     from guard.devbroker.topics import ensure_topics
+    from guard.kafka.connection import kafka_connection
 
     config = load_config()
-    asyncio.run(ensure_topics(config.brokers, topic_specs(config)))
+    asyncio.run(ensure_topics(kafka_connection(config), topic_specs(config)))
     print(f"topics ready on {config.brokers}")
     return 0
 

@@ -34,6 +34,7 @@ from aiokafka.errors import KafkaError, KafkaTimeoutError
 
 from guard.codec.errors import DecodeError
 from guard.config.settings import GuardConfig
+from guard.kafka.connection import KafkaConnection
 from guard.registry.clients import KafkaRegistryClients, RegistryClients
 from guard.registry.errors import (
     RegistryError,
@@ -383,6 +384,7 @@ class _Unapplicable(Exception):
 
 def reader_for(
     config: GuardConfig,
+    connection: KafkaConnection,
     blinding_key_id: str,
     index: RegistryIndex,
     *,
@@ -392,7 +394,7 @@ def reader_for(
     """A reader of the configured registry topic into ``index``: the worker's, or a
     review command's (which restores the registry to re-decide held events)."""
     return RegistryReader(
-        clients=KafkaRegistryClients(config.brokers, client_id),
+        clients=KafkaRegistryClients(connection, client_id),
         topic=config.registry_topic,
         index=index,
         decode=decode_protection_record,

@@ -27,7 +27,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import TopicPartition
 
 from guard.codec.avro import codec_for
 from guard.codec.errors import DecodeError
@@ -36,6 +36,8 @@ from guard.config.keys import registry_blinder, subject_ref_blinder
 from guard.config.settings import GuardConfig
 from guard.decision.engine import DecisionEngine
 from guard.decision.verdict import MatchStrength, Reason, Verdict
+from guard.kafka.clients import new_consumer, new_producer
+from guard.kafka.connection import kafka_connection
 from guard.policy.model import Decision, load_policy
 from guard.registry.index import RegistryIndex
 from guard.registry.reader import RegistryReader, reader_for
@@ -83,8 +85,8 @@ async def _resolve(
 ) -> list[Resolution]:
     if not actor.strip():
         raise ReviewError("--operator: give the name of the person resolving the events")
-    producer = AIOKafkaProducer(
-        bootstrap_servers=config.brokers,
+    producer = new_producer(
+        kafka_connection(config),
         transactional_id=review_transactional_id(config),
         enable_idempotence=True,
         acks="all",
@@ -179,7 +181,9 @@ async def _fresh_decider(config: GuardConfig) -> tuple[MessageDecider, RegistryR
     """A decider over the registry as it is now: restored and read to its current end."""
     blinder = registry_blinder(config)
     index = RegistryIndex()
-    reader = reader_for(config, blinder.key_id, index, client_id=f"{config.app_id}-review")
+    reader = reader_for(
+        config, kafka_connection(config), blinder.key_id, index, client_id=f"{config.app_id}-review"
+    )
     await reader.start()
     try:
         await reader.wait_until_fresh()
@@ -196,8 +200,8 @@ async def _fresh_decider(config: GuardConfig) -> tuple[MessageDecider, RegistryR
 
 async def _custody_event(config: GuardConfig, held: HeldEvent) -> bytes | None:
     """The custody event at the held position, when the custody topic still has it."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=config.brokers,
+    consumer = new_consumer(
+        kafka_connection(config),
         group_id=None,
         enable_auto_commit=False,
         isolation_level="read_committed",

@@ -26,6 +26,7 @@ from aiokafka.errors import KafkaError
 from guard.codec.avro import codec_for
 from guard.codec.errors import DecodeError
 from guard.codec.schemas import SchemaName
+from guard.kafka.connection import KafkaConnection
 from guard.review.held import open_review_topic, position_of_key
 
 log = logging.getLogger(__name__)
@@ -38,9 +39,14 @@ class HeldEventTracker:
     """Keeps ``position → held at`` for every event still held."""
 
     def __init__(
-        self, *, bootstrap: str, topic: str, publish: Publish, client_id: str = "guard-review"
+        self,
+        *,
+        connection: KafkaConnection,
+        topic: str,
+        publish: Publish,
+        client_id: str = "guard-review",
     ) -> None:
-        self._bootstrap = bootstrap
+        self._connection = connection
         self._topic = topic
         self._publish = publish
         self._client_id = client_id
@@ -59,7 +65,7 @@ class HeldEventTracker:
 
     async def start(self) -> None:
         self._consumer, _ = await open_review_topic(
-            self._bootstrap, self._topic, client_id=self._client_id
+            self._connection, self._topic, client_id=self._client_id
         )
         self._publish_counts()
         self._task = asyncio.create_task(self._follow(), name="review-tracker")

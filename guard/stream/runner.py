@@ -16,7 +16,6 @@ from typing import cast
 
 import faust
 import mode
-from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 
 from guard import __version__
@@ -25,6 +24,8 @@ from guard.config.keys import registry_blinder, subject_ref_blinder
 from guard.config.settings import GuardConfig
 from guard.decision.engine import DecisionEngine
 from guard.identity.blind import Blinder
+from guard.kafka.clients import new_consumer
+from guard.kafka.connection import KafkaConnection, kafka_connection
 from guard.ops.http import OpsServer
 from guard.ops.logs import configure_logging
 from guard.ops.metrics import GuardMetrics
@@ -41,16 +42,16 @@ from guard.stream.worker import CommittedOffsets, GuardWorker, WorkerState
 log = logging.getLogger(__name__)
 
 
-async def check_topics(config: GuardConfig, timeout: float = 15.0) -> None:
+async def check_topics(
+    config: GuardConfig, connection: KafkaConnection, timeout: float = 15.0
+) -> None:
     """Fail with one line if the broker cannot be reached or a topic is missing.
 
     aiokafka logs each failed connection attempt at ERROR; here that would
     put a second line before the one that says what is wrong, so its logger
     is quieted for the duration of the check.
     """
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=config.brokers, request_timeout_ms=int(timeout * 1000)
-    )
+    consumer = new_consumer(connection, request_timeout_ms=int(timeout * 1000))
     client_log = logging.getLogger("aiokafka")
     level = client_log.level
     client_log.setLevel(logging.CRITICAL)
@@ -116,6 +117,7 @@ class WorkerParts:
     """A fully wired worker, not yet started."""
 
     app: faust.App
+    connection: KafkaConnection
     worker: GuardWorker
     reader: RegistryReader
     monitor: HealthMonitor
@@ -132,7 +134,11 @@ def build_decider(
 
 
 def build_reader(
-    config: GuardConfig, blinder: Blinder, index: RegistryIndex, metrics: GuardMetrics
+    config: GuardConfig,
+    connection: KafkaConnection,
+    blinder: Blinder,
+    index: RegistryIndex,
+    metrics: GuardMetrics,
 ) -> RegistryReader:
     def on_registry_applied(seconds: float) -> None:
         metrics.registry_applied_records.inc()
@@ -140,19 +146,25 @@ def build_reader(
 
     client_id = f"{config.app_id}-{config.worker_id}-registry"
     return reader_for(
-        config, blinder.key_id, index, client_id=client_id, on_applied=on_registry_applied
+        config,
+        connection,
+        blinder.key_id,
+        index,
+        client_id=client_id,
+        on_applied=on_registry_applied,
     )
 
 
 def assemble(config: GuardConfig) -> WorkerParts:
     """Build every part of a worker; raises ConfigError for anything misconfigured."""
+    connection = kafka_connection(config)
     blinder = registry_blinder(config)
     policy = load_policy(config.policy_file)
     metrics = GuardMetrics()
     metrics.build_info.info({"version": __version__, "policy_version": policy.version})
     index = RegistryIndex()
-    reader = build_reader(config, blinder, index, metrics)
-    app = build_faust_app(config)
+    reader = build_reader(config, connection, blinder, index, metrics)
+    app = build_faust_app(config, connection)
     state = WorkerState()
     monitor = HealthMonitor(
         state=state,
@@ -169,7 +181,7 @@ def assemble(config: GuardConfig) -> WorkerParts:
             app_id=config.app_id,
             group_id=config.app_id,
             transaction_timeout_ms=config.transaction_timeout_ms,
-            new_producer=producer_factory(config),
+            new_producer=producer_factory(config, connection),
         ),
         decider=build_decider(config, blinder, index, policy),
         metrics=metrics,
@@ -188,18 +200,27 @@ def assemble(config: GuardConfig) -> WorkerParts:
         )
     attach_worker(app, config, worker)
     return WorkerParts(
-        app, worker, reader, monitor, ops_server, policy, build_review_tracker(config, metrics)
+        app,
+        connection,
+        worker,
+        reader,
+        monitor,
+        ops_server,
+        policy,
+        build_review_tracker(config, connection, metrics),
     )
 
 
-def build_review_tracker(config: GuardConfig, metrics: GuardMetrics) -> HeldEventTracker:
+def build_review_tracker(
+    config: GuardConfig, connection: KafkaConnection, metrics: GuardMetrics
+) -> HeldEventTracker:
     """Follows the review topic so the review queue shows in the metrics."""
 
     def publish(held: int, oldest_held_at: float) -> None:
         metrics.review_held_events.set(held)
         metrics.review_oldest_held.set(oldest_held_at)
 
-    return HeldEventTracker(bootstrap=config.brokers, topic=config.review_topic, publish=publish)
+    return HeldEventTracker(connection=connection, topic=config.review_topic, publish=publish)
 
 
 def run_worker(config: GuardConfig) -> int:
@@ -207,12 +228,12 @@ def run_worker(config: GuardConfig) -> int:
     configure_logging(config.log_level, config.log_format)
     parts = assemble(config)
     Path(config.data_dir).mkdir(parents=True, exist_ok=True)
-    asyncio.run(check_topics(config))
+    asyncio.run(check_topics(config, parts.connection))
     log.info(
-        "guard worker %s starting: brokers=%s custody=%s registry=%s public=%s audit=%s "
+        "guard worker %s starting: kafka=%s custody=%s registry=%s public=%s audit=%s "
         "deadletter=%s review=%s policy=%s metrics=%s",
         __version__,
-        config.brokers,
+        parts.connection.describe(),
         config.custody_topic,
         config.registry_topic,
         config.public_topic,
