@@ -31,6 +31,7 @@ from guard.config.settings import GuardConfig
 from guard.identity.blind import Blinder
 from guard.identity.errors import IdentityTooLarge, InvalidIdentifier
 from guard.identity.keys import registry_keys
+from guard.kafka.acls import REGISTRY_WRITER_PREFIX
 from guard.kafka.clients import new_producer
 from guard.kafka.connection import kafka_connection
 from guard.registry.model import (
@@ -43,8 +44,6 @@ from guard.registry.records import encode_protection_record
 
 _T = TypeVar("_T")
 
-REGISTRY_WRITER_PREFIX = "guard-registry-writer-"
-"""Transactional ids of registry writes: this prefix and a fresh UUID (ACLs grant the prefix)."""
 
 
 @contextmanager
@@ -83,8 +82,8 @@ async def produce_custody(config: GuardConfig, path: str) -> int:
 async def send_custody(config: GuardConfig, payloads: list[bytes]) -> None:
     """Send already-encoded custody events, in order, acknowledged by the broker."""
     producer = new_producer(kafka_connection(config), acks="all", enable_idempotence=True)
-    await producer.start()
     try:
+        await producer.start()
         for payload in payloads:
             await producer.send(config.custody_topic, payload, key=uuid.uuid4().bytes)
         await producer.flush()
@@ -181,8 +180,8 @@ async def write_registry(config: GuardConfig, records: list[ProtectionRecord]) -
         enable_idempotence=True,
         acks="all",
     )
-    await producer.start()
     try:
+        await producer.start()
         async with producer.transaction():
             for key, value in encoded:
                 await producer.send(config.registry_topic, value, key=key)

@@ -91,8 +91,8 @@ async def _resolve(
         enable_idempotence=True,
         acks="all",
     )
-    await producer.start()  # fences any earlier review command first
     try:
+        await producer.start()  # fences any earlier review command first
         held = await load_held(config)
         decider, reader = await _fresh_decider(config)
         try:

@@ -16,16 +16,14 @@ from typing import cast
 
 import faust
 import mode
-from aiokafka.errors import KafkaError
 
 from guard import __version__
-from guard.config.errors import ConfigError
 from guard.config.keys import registry_blinder, subject_ref_blinder
 from guard.config.settings import GuardConfig
 from guard.decision.engine import DecisionEngine
 from guard.identity.blind import Blinder
-from guard.kafka.clients import new_consumer
 from guard.kafka.connection import KafkaConnection, kafka_connection
+from guard.kafka.preflight import check_login, check_worker_access
 from guard.ops.http import OpsServer
 from guard.ops.logs import configure_logging
 from guard.ops.metrics import GuardMetrics
@@ -42,41 +40,13 @@ from guard.stream.worker import CommittedOffsets, GuardWorker, WorkerState
 log = logging.getLogger(__name__)
 
 
-async def check_topics(
+async def check_kafka(
     config: GuardConfig, connection: KafkaConnection, timeout: float = 15.0
 ) -> None:
-    """Fail with one line if the broker cannot be reached or a topic is missing.
-
-    aiokafka logs each failed connection attempt at ERROR; here that would
-    put a second line before the one that says what is wrong, so its logger
-    is quieted for the duration of the check.
-    """
-    consumer = new_consumer(connection, request_timeout_ms=int(timeout * 1000))
-    client_log = logging.getLogger("aiokafka")
-    level = client_log.level
-    client_log.setLevel(logging.CRITICAL)
-    try:
-        try:
-            await asyncio.wait_for(consumer.start(), timeout)
-        except (KafkaError, TimeoutError, OSError) as exc:
-            raise ConfigError(
-                f"GUARD_BROKERS ({config.brokers}): cannot reach Kafka ({type(exc).__name__})"
-            ) from None
-        existing = await consumer.topics()
-    finally:
-        await consumer.stop()
-        client_log.setLevel(level)
-    wanted = {
-        "GUARD_CUSTODY_TOPIC": config.custody_topic,
-        "GUARD_REGISTRY_TOPIC": config.registry_topic,
-        "GUARD_PUBLIC_TOPIC": config.public_topic,
-        "GUARD_AUDIT_TOPIC": config.audit_topic,
-        "GUARD_DEADLETTER_TOPIC": config.deadletter_topic,
-        "GUARD_REVIEW_TOPIC": config.review_topic,
-    }
-    for env, topic in wanted.items():
-        if topic not in existing:
-            raise ConfigError(f"{env} ({topic}): topic does not exist on {config.brokers}")
+    """Fail with one line unless the worker can log in, every topic exists, and its
+    principal may do everything it must (``guard.kafka.preflight``)."""
+    await check_login(connection, timeout)
+    await check_worker_access(config, connection)
 
 
 class _Lifecycle(mode.Service):
@@ -228,7 +198,7 @@ def run_worker(config: GuardConfig) -> int:
     configure_logging(config.log_level, config.log_format)
     parts = assemble(config)
     Path(config.data_dir).mkdir(parents=True, exist_ok=True)
-    asyncio.run(check_topics(config, parts.connection))
+    asyncio.run(check_kafka(config, parts.connection))
     log.info(
         "guard worker %s starting: kafka=%s custody=%s registry=%s public=%s audit=%s "
         "deadletter=%s review=%s policy=%s metrics=%s",
