@@ -22,7 +22,7 @@ from quixstreams import Application, message_context
 from quixstreams.kafka.configuration import ConnectionConfig
 from quixstreams.models.serializers import SerializationContext, Serializer
 
-from guard.config.keys import registry_blinder
+from guard.config.keys import registry_keys
 from guard.config.settings import GuardConfig, load_config
 from guard.kafka.connection import kafka_connection
 from guard.ops.metrics import GuardMetrics
@@ -44,15 +44,15 @@ class RecordValue(Serializer):
 
 async def restored(config: GuardConfig) -> tuple[MessageDecider, BatchContext]:
     """The guard's decider over a fully restored registry, and the batch context to use."""
-    blinder = registry_blinder(config)
+    keys = registry_keys(config)
     index = RegistryIndex()
-    reader = build_reader(config, kafka_connection(config), blinder, index, GuardMetrics())
+    reader = build_reader(config, kafka_connection(config), keys, index, GuardMetrics())
     await reader.start()
     try:
         await reader.wait_until_fresh()
     finally:
         await reader.stop()
-    decider = build_decider(config, blinder, index, load_policy(config.policy_file))
+    decider = build_decider(config, keys, index, load_policy(config.policy_file))
     return decider, BatchContext.now(reader.applied)
 
 

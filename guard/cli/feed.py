@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +26,7 @@ from guard.codec.jsonlines import (
     registry_entry_from_json,
 )
 from guard.codec.schemas import SchemaName
+from guard.config import keys as configured_keys
 from guard.config.keys import registry_blinder
 from guard.config.settings import GuardConfig
 from guard.identity.blind import Blinder
@@ -152,14 +153,16 @@ async def revoke_registry(config: GuardConfig, record_id: str) -> str:
 
     Returns the record's keyed reference (what the registry and the audit show).
     """
-    blinder = registry_blinder(config)
-    reference = record_reference(blinder, record_id)
+    keys = configured_keys.registry_keys(config)
     now = datetime.now(UTC)
+    # During a rotation the person may still be protected under the previous
+    # key's reference too: a revocation revokes both, in one transaction.
+    blinders = [keys.current] + ([keys.previous] if keys.previous is not None else [])
     await write_registry(
         config,
         [
             ProtectionRecord(
-                record_ref=reference,
+                record_ref=record_reference(blinder, record_id),
                 basis=ProtectionBasis.OTHER_1367,
                 status=ProtectionStatus.REVOKED,
                 created_at=now,
@@ -167,13 +170,21 @@ async def revoke_registry(config: GuardConfig, record_id: str) -> str:
                 blinding_key_id=blinder.key_id,
                 blinded_keys=frozenset(),
             )
+            for blinder in blinders
         ],
     )
-    return reference
+    return record_reference(keys.current, record_id)
 
 
 async def write_registry(config: GuardConfig, records: list[ProtectionRecord]) -> None:
     encoded = [(r.record_ref.encode("ascii"), encode_protection_record(r)) for r in records]
+    await write_registry_messages(config, encoded)
+
+
+async def write_registry_messages(
+    config: GuardConfig, messages: Sequence[tuple[bytes, bytes | None]]
+) -> None:
+    """Registry messages (key, value or None for a tombstone) in one transaction."""
     producer = new_producer(
         kafka_connection(config),
         transactional_id=f"{REGISTRY_WRITER_PREFIX}{uuid.uuid4()}",
@@ -183,7 +194,7 @@ async def write_registry(config: GuardConfig, records: list[ProtectionRecord]) -
     try:
         await producer.start()
         async with producer.transaction():
-            for key, value in encoded:
+            for key, value in messages:
                 await producer.send(config.registry_topic, value, key=key)
     finally:
         await producer.stop()

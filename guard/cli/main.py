@@ -123,6 +123,12 @@ def _add_registry(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     revoke = registry_commands.add_parser("revoke", help="lift the protection of one record")
     revoke.add_argument("record_id")
     revoke.set_defaults(handler=_registry_revoke)
+    retire = registry_commands.add_parser(
+        "retire-previous",
+        help="end a key rotation: tombstone every record under the previous blinding key",
+    )
+    retire.add_argument("file", help="the source records already imported under the new key")
+    retire.set_defaults(handler=_registry_retire)
 
 
 def _add_review(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -201,6 +207,13 @@ def _registry_revoke(args: argparse.Namespace) -> int:
 
     reference = asyncio.run(revoke_registry(load_config(), args.record_id))
     print(f"revoked record {reference[:16]}…", file=sys.stderr)
+    return 0
+
+
+def _registry_retire(args: argparse.Namespace) -> int:
+    from guard.cli.rotation import run_retire
+
+    print(run_retire(load_config(), args.file), file=sys.stderr)
     return 0
 
 

@@ -32,7 +32,7 @@ from aiokafka import TopicPartition
 from guard.codec.avro import codec_for
 from guard.codec.errors import DecodeError
 from guard.codec.schemas import SchemaName
-from guard.config.keys import registry_blinder, subject_ref_blinder
+from guard.config.keys import registry_keys, subject_ref_blinder
 from guard.config.settings import GuardConfig
 from guard.decision.engine import DecisionEngine
 from guard.decision.verdict import MatchStrength, Reason, Verdict
@@ -179,10 +179,15 @@ def _outcome(verdict: Verdict | None, is_release: bool) -> tuple[Decision, Reaso
 
 async def _fresh_decider(config: GuardConfig) -> tuple[MessageDecider, RegistryReader]:
     """A decider over the registry as it is now: restored and read to its current end."""
-    blinder = registry_blinder(config)
+    keys = registry_keys(config)
     index = RegistryIndex()
     reader = reader_for(
-        config, kafka_connection(config), blinder.key_id, index, client_id=f"{config.app_id}-review"
+        config,
+        kafka_connection(config),
+        keys.current.key_id,
+        index,
+        client_id=f"{config.app_id}-review",
+        previous_key_id=keys.previous_key_id,
     )
     await reader.start()
     try:
@@ -193,8 +198,8 @@ async def _fresh_decider(config: GuardConfig) -> tuple[MessageDecider, RegistryR
     if reader.is_halted:
         await reader.stop()
         raise ReviewError("the registry reader halted; resolve the registry first (guard status)")
-    engine = DecisionEngine(blinder, subject_ref_blinder(config), index,
-                            load_policy(config.policy_file))  # fmt: skip
+    engine = DecisionEngine(keys.current, subject_ref_blinder(config), index,
+                            load_policy(config.policy_file), previous=keys.previous)  # fmt: skip
     return MessageDecider(engine, OutputTopics.of(config)), reader
 
 

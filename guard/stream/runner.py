@@ -18,10 +18,9 @@ import faust
 import mode
 
 from guard import __version__
-from guard.config.keys import registry_blinder, subject_ref_blinder
+from guard.config.keys import RegistryKeys, registry_keys, subject_ref_blinder
 from guard.config.settings import GuardConfig
 from guard.decision.engine import DecisionEngine
-from guard.identity.blind import Blinder
 from guard.kafka.connection import KafkaConnection, kafka_connection
 from guard.kafka.preflight import check_login, check_worker_access
 from guard.ops.http import OpsServer
@@ -97,16 +96,18 @@ class WorkerParts:
 
 
 def build_decider(
-    config: GuardConfig, blinder: Blinder, index: RegistryIndex, policy: Policy
+    config: GuardConfig, keys: RegistryKeys, index: RegistryIndex, policy: Policy
 ) -> MessageDecider:
-    engine = DecisionEngine(blinder, subject_ref_blinder(config), index, policy)
+    engine = DecisionEngine(
+        keys.current, subject_ref_blinder(config), index, policy, previous=keys.previous
+    )
     return MessageDecider(engine, OutputTopics.of(config))
 
 
 def build_reader(
     config: GuardConfig,
     connection: KafkaConnection,
-    blinder: Blinder,
+    keys: RegistryKeys,
     index: RegistryIndex,
     metrics: GuardMetrics,
 ) -> RegistryReader:
@@ -118,22 +119,23 @@ def build_reader(
     return reader_for(
         config,
         connection,
-        blinder.key_id,
+        keys.current.key_id,
         index,
         client_id=client_id,
         on_applied=on_registry_applied,
+        previous_key_id=keys.previous_key_id,
     )
 
 
 def assemble(config: GuardConfig) -> WorkerParts:
     """Build every part of a worker; raises ConfigError for anything misconfigured."""
     connection = kafka_connection(config)
-    blinder = registry_blinder(config)
+    keys = registry_keys(config)
     policy = load_policy(config.policy_file)
     metrics = GuardMetrics()
     metrics.build_info.info({"version": __version__, "policy_version": policy.version})
     index = RegistryIndex()
-    reader = build_reader(config, connection, blinder, index, metrics)
+    reader = build_reader(config, connection, keys, index, metrics)
     app = build_faust_app(config, connection)
     state = WorkerState()
     monitor = HealthMonitor(
@@ -153,7 +155,7 @@ def assemble(config: GuardConfig) -> WorkerParts:
             transaction_timeout_ms=config.transaction_timeout_ms,
             new_producer=producer_factory(config, connection),
         ),
-        decider=build_decider(config, blinder, index, policy),
+        decider=build_decider(config, keys, index, policy),
         metrics=metrics,
         consumer=lambda: cast(CommittedOffsets, app.consumer),
         is_ready=monitor.is_ready,
