@@ -1,0 +1,35 @@
+"""The ACL table in the README is what ``guard acls`` prints for the default settings,
+and the table gives each party what its job needs and nothing of the restricted topics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from guard.config.settings import load_config
+from guard.kafka.acls import Operation, Principals, ResourceType, grants, render
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_the_readme_shows_the_table_guard_acls_prints() -> None:
+    text = README.read_text()
+    start = text.index("<!-- acl-table:start -->")
+    end = text.index("<!-- acl-table:end -->")
+    shown = text[start:end].split("```")[1].strip()
+    assert shown == render(grants(load_config({}), Principals()))
+
+
+def test_restricted_topics_are_read_only_by_the_parties_that_need_them() -> None:
+    config = load_config({})
+    readers: dict[str, set[str]] = {}
+    for grant in grants(config, Principals()):
+        if grant.resource is ResourceType.TOPIC and grant.operation is Operation.READ:
+            readers.setdefault(grant.name, set()).add(grant.principal)
+    assert readers[config.public_topic] == {"User:public-subscriber"}
+    assert readers[config.audit_topic] == {"User:auditor"}
+    assert config.deadletter_topic not in readers, "dead letters hold raw PII: no one"
+    assert readers[config.custody_topic] == {"User:guard-worker", "User:reviewer"}
+    assert readers[config.review_topic] == {"User:guard-worker", "User:reviewer"}
+    assert readers[config.registry_topic] == {
+        "User:guard-worker", "User:registry-operator", "User:reviewer"
+    }
