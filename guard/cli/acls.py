@@ -4,6 +4,7 @@ Applying needs a principal allowed to ALTER the cluster (on the secure dev
 broker, ``guard-admin``). It only ever adds: an ACL the table does not list is
 reported, never deleted, because someone else may have granted it on purpose;
 ``--check`` exits 1 while any differs, so a drift towards more privilege shows.
+Grants of the same principals on another deployment's resources are not compared.
 """
 
 from __future__ import annotations
@@ -11,7 +12,15 @@ from __future__ import annotations
 import asyncio
 
 from guard.config.settings import GuardConfig
-from guard.kafka.acls import Grant, Principals, apply, existing_grants, grants, render
+from guard.kafka.acls import (
+    Grant,
+    Principals,
+    apply,
+    excess,
+    existing_grants,
+    grants,
+    render,
+)
 from guard.kafka.connection import kafka_connection
 
 
@@ -32,7 +41,7 @@ async def _apply_or_check(config: GuardConfig, wanted: list[Grant], *, is_apply:
         print(f"{len(created)} ACLs created, {len(wanted) - len(created)} already present")
     existing = await existing_grants(connection, {g.principal for g in wanted})
     missing = sorted(set(wanted) - existing)
-    extra = sorted(existing - set(wanted))
+    extra = excess(existing, wanted)
     for grant in missing:
         print(f"MISSING  {grant.describe()}")
     for grant in extra:

@@ -177,6 +177,26 @@ def render(grants_: Sequence[Grant]) -> str:
     )
 
 
+def excess(existing: Iterable[Grant], wanted: Sequence[Grant]) -> list[Grant]:
+    """Grants held beyond the table that reach this deployment's resources.
+
+    A principal may serve several deployments on one cluster; grants on
+    resources of another deployment are not this table's business. Anything
+    on the cluster itself, on ``*``, on one of this deployment's names, or
+    under a prefix that covers one of them, is.
+    """
+    names = {(g.resource, g.name) for g in wanted}
+
+    def reaches_us(grant: Grant) -> bool:
+        if grant.resource is ResourceType.CLUSTER or grant.name == "*":
+            return True
+        if grant.pattern is PatternType.PREFIXED:
+            return any(r == grant.resource and n.startswith(grant.name) for r, n in names)
+        return (grant.resource, grant.name) in names
+
+    return sorted(g for g in set(existing) - set(wanted) if reaches_us(g))
+
+
 class AclError(Exception):
     """The broker refused to create or describe ACLs (the message names the error)."""
 

@@ -16,7 +16,7 @@ from guard.kafka.connection import KafkaConnection
 UNKNOWN_TOPIC_OR_PARTITION = 3
 
 
-plain = KafkaConnection.plaintext
+plaintext = KafkaConnection.plaintext
 
 
 def unique(prefix: str) -> str:
@@ -44,7 +44,8 @@ async def describe(bootstrap: str, name: str) -> tuple[int, dict[str, str]]:
 async def test_creates_topics_with_partitions_and_compaction(kafka_bootstrap: str) -> None:
     plain, compacted = unique("plain"), unique("compacted")
 
-    await ensure_topics(plain(kafka_bootstrap),
+    await ensure_topics(
+        plaintext(kafka_bootstrap),
         [
             TopicSpec(plain, partitions=3, config={"retention.ms": "3600000"}),
             TopicSpec(compacted, compacted=True),
@@ -62,10 +63,10 @@ async def test_creates_topics_with_partitions_and_compaction(kafka_bootstrap: st
 
 async def test_existing_topics_are_left_as_they_are(kafka_bootstrap: str) -> None:
     name = unique("existing")
-    await ensure_topics(plain(kafka_bootstrap), [TopicSpec(name, partitions=2)])
+    await ensure_topics(plaintext(kafka_bootstrap), [TopicSpec(name, partitions=2)])
 
-    await ensure_topics(plain(kafka_bootstrap), [TopicSpec(name, partitions=2)])
-    await ensure_topics(plain(kafka_bootstrap), [TopicSpec(name, partitions=5)])
+    await ensure_topics(plaintext(kafka_bootstrap), [TopicSpec(name, partitions=2)])
+    await ensure_topics(plaintext(kafka_bootstrap), [TopicSpec(name, partitions=5)])
 
     partitions, _ = await describe(kafka_bootstrap, name)
     assert partitions == 2
@@ -73,11 +74,11 @@ async def test_existing_topics_are_left_as_they_are(kafka_bootstrap: str) -> Non
 
 async def test_broker_refusal_names_the_topic_and_the_error(kafka_bootstrap: str) -> None:
     with pytest.raises(TopicSetupError, match=r"'not a valid name!'.*InvalidTopic"):
-        await ensure_topics(plain(kafka_bootstrap), [TopicSpec("not a valid name!")])
+        await ensure_topics(plaintext(kafka_bootstrap), [TopicSpec("not a valid name!")])
 
 
 async def test_no_specs_needs_no_broker() -> None:
-    await ensure_topics(plain("127.0.0.1:1"), [])
+    await ensure_topics(plaintext("127.0.0.1:1"), [])
 
 
 @pytest.mark.parametrize(

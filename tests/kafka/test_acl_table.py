@@ -6,7 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from guard.config.settings import load_config
-from guard.kafka.acls import Operation, Principals, ResourceType, grants, render
+from guard.kafka.acls import (
+    Grant,
+    Operation,
+    PatternType,
+    Principals,
+    ResourceType,
+    excess,
+    grants,
+    render,
+)
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -33,3 +42,20 @@ def test_restricted_topics_are_read_only_by_the_parties_that_need_them() -> None
     assert readers[config.registry_topic] == {
         "User:guard-worker", "User:registry-operator", "User:reviewer"
     }
+
+
+def test_excess_counts_only_grants_that_reach_this_deployment() -> None:
+    config = load_config({})
+    wanted = grants(config, Principals())
+    worker = "User:guard-worker"
+    extra = [
+        Grant(worker, ResourceType.TOPIC, config.deadletter_topic, PatternType.LITERAL,
+              Operation.READ),
+        Grant(worker, ResourceType.TOPIC, "guard.", PatternType.PREFIXED, Operation.READ),
+        Grant(worker, ResourceType.TOPIC, "*", PatternType.LITERAL, Operation.WRITE),
+        Grant(worker, ResourceType.CLUSTER, "kafka-cluster", PatternType.LITERAL,
+              Operation.ALTER),
+    ]  # fmt: skip
+    elsewhere = Grant(worker, ResourceType.TOPIC, "other-deployment.custody",
+                      PatternType.LITERAL, Operation.READ)  # fmt: skip
+    assert excess([*wanted, *extra, elsewhere], wanted) == sorted(extra)

@@ -119,13 +119,13 @@ def test_rotation_from_k1_to_k2_under_live_traffic_publishes_nothing_protected(
         assert state["current_key"].startswith("k2.") and state["previous_key"].startswith("k1.")
         # 2. the registry is imported under k2 from the operator's source.
         parties.run("operator", "registry", "import", str(source), **_keys(k2, "k2", None))
-        _wait_keys(lambda k: k.get("current_key_records") == 4)
+        _wait_keys(parties, lambda k: k.get("current_key_records") == 4)
         refused = parties.attempt("operator", "registry", "retire-previous", str(source),
                                   **_keys(k2, "k2", None))  # fmt: skip
         assert refused.returncode == 2 and "name the key being retired" in refused.stderr
         # 3. the k1 records are retired.
         parties.run("operator", "registry", "retire-previous", str(source), **rotating)
-        done = _wait_keys(lambda k: k.get("state") == "previous_retired")
+        done = _wait_keys(parties, lambda k: k.get("state") == "previous_retired")
         assert done["previous_key_records"] == 0 and done["current_key_records"] == 4
         time.sleep(3)
     finally:

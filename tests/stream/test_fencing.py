@@ -40,7 +40,7 @@ def outputs_for(bootstrap: str, topics: Any) -> TransactionalOutput:
         app_id=config.app_id,
         group_id=config.app_id,
         transaction_timeout_ms=config.transaction_timeout_ms,
-        new_producer=producer_factory(config),
+        new_producer=producer_factory(config, KafkaConnection.plaintext(bootstrap)),
     )
 
 
