@@ -40,6 +40,7 @@ from bench.kafka import (
     Deployment,
     OffsetWatch,
     WorkerProcess,
+    bench_connection,
     create_topic,
     deploy,
     deploy_sharing_inputs,
@@ -165,7 +166,7 @@ async def exactly_once_check(deployment: Deployment, events: int) -> dict[str, A
     """Read the run's audit topic; raise unless it holds one decision per event."""
     config = deployment.config
     audit = await read_records(
-        config.brokers, config.audit_topic, at_least=events, timeout=120, drain=True
+        bench_connection(config.brokers), config.audit_topic, at_least=events, timeout=120
     )
     decode = codec_for(SchemaName.GUARD_DECISION).decode
     decisions = [decode(r.value) for r in audit if r.value is not None]

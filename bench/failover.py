@@ -24,12 +24,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
-
 from bench.end_to_end import exactly_once_check
-from bench.kafka import Deployment, OffsetWatch, WorkerProcess, deploy, write_registry_in_chunks
+from bench.kafka import (
+    Deployment,
+    OffsetWatch,
+    WorkerProcess,
+    bench_connection,
+    deploy,
+    write_registry_in_chunks,
+)
 from bench.report import ScenarioResult, at_most
 from bench.workload import EventMix, Workload
+from guard.kafka.clients import new_producer
 
 NAME = "failover"
 PARTITIONS = 4
@@ -65,7 +71,7 @@ class SteadyFeed:
 
     async def _run(self) -> None:
         chunk = max(1, self._rate // 10)
-        producer = AIOKafkaProducer(bootstrap_servers=self._deployment.bootstrap, acks="all")
+        producer = new_producer(bench_connection(self._deployment.bootstrap), acks="all")
         await producer.start()
         try:
             started = time.monotonic()

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
@@ -33,12 +33,31 @@ from guard.config.settings import GuardConfig, load_config
 from guard.devbroker.broker import LocalKafkaBroker, free_port
 from guard.devbroker.topics import TopicSpec, ensure_topics
 from guard.identity.blind import Blinder
+from guard.kafka.clients import new_admin, new_consumer, new_producer
+from guard.kafka.connection import KafkaConnection, kafka_connection
 from guard.registry.model import ProtectionRecord
 from guard.topic_metadata import partitions_of
 
 BROKER_START_TIMEOUT = 180.0
 REGISTRY_CHUNK = 20_000
 """Records per registry transaction when loading a large registry."""
+
+SECURITY_VARIABLES = (
+    "GUARD_SECURITY_PROTOCOL", "GUARD_SASL_MECHANISM", "GUARD_SASL_USERNAME",
+    "GUARD_SASL_PASSWORD", "GUARD_SASL_PASSWORD_FILE", "GUARD_SSL_CA_FILE",
+    "GUARD_SSL_CERT_FILE", "GUARD_SSL_KEY_FILE", "GUARD_SSL_CHECK_HOSTNAME",
+)  # fmt: skip
+"""The bench honours the same client security settings as the guard, from its environment."""
+
+
+def security_environment() -> dict[str, str]:
+    """The client security settings of this process's environment (empty: plaintext)."""
+    return {name: os.environ[name] for name in SECURITY_VARIABLES if name in os.environ}
+
+
+def bench_connection(bootstrap: str) -> KafkaConnection:
+    """The connection every bench client uses: ``bootstrap`` with the environment's security."""
+    return kafka_connection(load_config({**security_environment(), "GUARD_BROKERS": bootstrap}))
 
 
 @contextmanager
@@ -89,10 +108,13 @@ async def deploy(
         "GUARD_DATA_DIR": str(workdir / f"guard-data-{run}"),
         "GUARD_METRICS_PORT": "0",
         "GUARD_LOG_LEVEL": "WARNING",
+        **security_environment(),
         **extra_env,
     }
     config = load_config(env)
-    await ensure_topics(bootstrap, topic_specs(config, custody_partitions=custody_partitions))
+    await ensure_topics(
+        bench_connection(bootstrap), topic_specs(config, custody_partitions=custody_partitions)
+    )
     return Deployment(bootstrap, workdir, env, config, custody_partitions)
 
 
@@ -124,12 +146,14 @@ async def deploy_sharing_inputs(base: Deployment, name: str) -> Deployment:
     config = load_config(env)
     outputs = set(_output_topic_env(run).values())
     specs = topic_specs(config, custody_partitions=base.custody_partitions)
-    await ensure_topics(base.bootstrap, [spec for spec in specs if spec.name in outputs])
+    await ensure_topics(
+        bench_connection(base.bootstrap), [spec for spec in specs if spec.name in outputs]
+    )
     return Deployment(base.bootstrap, base.workdir, env, config, base.custody_partitions)
 
 
 async def create_topic(bootstrap: str, name: str, partitions: int) -> None:
-    await ensure_topics(bootstrap, [TopicSpec(name, partitions=partitions)])
+    await ensure_topics(bench_connection(bootstrap), [TopicSpec(name, partitions=partitions)])
 
 
 @dataclass
@@ -235,8 +259,8 @@ async def produce_all(
     bootstrap: str, topic: str, payloads: Sequence[bytes], *, key_prefix: bytes = b"k"
 ) -> float:
     """Send every payload (acks=all), as fast as the client goes; returns the seconds taken."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", linger_ms=20, max_batch_size=256 * 1024
+    producer = new_producer(
+        bench_connection(bootstrap), acks="all", linger_ms=20, max_batch_size=256 * 1024
     )
     await producer.start()
     started = time.monotonic()
@@ -278,9 +302,9 @@ class OffsetWatch:
         self._consumer: AIOKafkaConsumer | None = None
 
     async def __aenter__(self) -> OffsetWatch:
-        self._admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
+        self._admin = new_admin(bench_connection(self._bootstrap))
         await self._admin.start()
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, group_id=None)
+        self._consumer = new_consumer(bench_connection(self._bootstrap), group_id=None)
         await self._consumer.start()
         return self
 
@@ -321,6 +345,6 @@ class OffsetWatch:
     async def end_total(self, topic: str) -> int:
         if self._consumer is None:
             raise RuntimeError("not entered")
-        partitions = await partitions_of(self._bootstrap, topic)
+        partitions = await partitions_of(bench_connection(self._bootstrap), topic)
         ends = await self._consumer.end_offsets([TopicPartition(topic, p) for p in partitions])
         return sum(ends.values())

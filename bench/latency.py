@@ -33,11 +33,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 
 from bench.kafka import (
     Deployment,
     WorkerProcess,
+    bench_connection,
     deploy,
     with_metrics_port,
     write_registry_in_chunks,
@@ -51,6 +52,7 @@ from guard.codec.schemas import SchemaName
 from guard.decision.projection import subject_reference
 from guard.decision.subject import subject_identity
 from guard.identity.keys import subject_keys
+from guard.kafka.clients import new_consumer, new_producer
 from guard.topic_metadata import partitions_of
 
 NAME = "latency"
@@ -87,20 +89,20 @@ class TopicWatch:
     """Follows one topic ``read_committed`` from its end, noting when records arrive."""
 
     def __init__(self, bootstrap: str, topic: str) -> None:
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
+        self._connection = bench_connection(bootstrap)
+        self._consumer = new_consumer(
+            self._connection,
             group_id=None,
             enable_auto_commit=False,
             isolation_level="read_committed",
             fetch_max_wait_ms=50,
         )
-        self._bootstrap = bootstrap
         self._topic = topic
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self._consumer.start()
-        partitions = await partitions_of(self._bootstrap, self._topic)
+        partitions = await partitions_of(self._connection, self._topic)
         tps = [TopicPartition(self._topic, p) for p in sorted(partitions)]
         self._consumer.assign(tps)
         await self._consumer.seek_to_end(*tps)
@@ -343,7 +345,7 @@ async def run(
     probes = Probes(
         deployment,
         with_metrics_port(deployment),
-        AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all"),
+        new_producer(bench_connection(bootstrap), acks="all"),
         PublicWatch(bootstrap, config.public_topic),
         AuditWatch(bootstrap, config.audit_topic),
     )

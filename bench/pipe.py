@@ -13,24 +13,27 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import TopicPartition
 
+from bench.kafka import bench_connection
+from guard.kafka.clients import new_consumer, new_producer
 from guard.topic_metadata import partitions_of
 
 
 async def pipe(brokers: str, source: str, sink: str, count: int) -> None:
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=brokers,
+    connection = bench_connection(brokers)
+    consumer = new_consumer(
+        connection,
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
     # acks=all and the same linger as the guard's output producer.
-    producer = AIOKafkaProducer(bootstrap_servers=brokers, acks="all", linger_ms=5)
+    producer = new_producer(connection, acks="all", linger_ms=5)
     await consumer.start()
     await producer.start()
     try:
-        partitions = await partitions_of(brokers, source)
+        partitions = await partitions_of(connection, source)
         consumer.assign([TopicPartition(source, p) for p in sorted(partitions)])
         copied = 0
         pending = []

@@ -19,10 +19,12 @@ import sys
 from typing import Any
 
 from quixstreams import Application, message_context
+from quixstreams.kafka.configuration import ConnectionConfig
 from quixstreams.models.serializers import SerializationContext, Serializer
 
-from guard.config.keys import registry_blinder
+from guard.config.keys import registry_keys
 from guard.config.settings import GuardConfig, load_config
+from guard.kafka.connection import kafka_connection
 from guard.ops.metrics import GuardMetrics
 from guard.policy.model import load_policy
 from guard.registry.index import RegistryIndex
@@ -42,15 +44,15 @@ class RecordValue(Serializer):
 
 async def restored(config: GuardConfig) -> tuple[MessageDecider, BatchContext]:
     """The guard's decider over a fully restored registry, and the batch context to use."""
-    blinder = registry_blinder(config)
+    keys = registry_keys(config)
     index = RegistryIndex()
-    reader = build_reader(config, blinder, index, GuardMetrics())
+    reader = build_reader(config, kafka_connection(config), keys, index, GuardMetrics())
     await reader.start()
     try:
         await reader.wait_until_fresh()
     finally:
         await reader.stop()
-    decider = build_decider(config, blinder, index, load_policy(config.policy_file))
+    decider = build_decider(config, keys, index, load_policy(config.policy_file))
     return decider, BatchContext.now(reader.applied)
 
 
@@ -58,8 +60,11 @@ def main(argv: list[str]) -> int:
     (sink_name,) = argv
     config = load_config()
     decider, context = asyncio.run(restored(config))
+    connection = kafka_connection(config)
     app = Application(
-        broker_address=config.brokers,
+        broker_address=ConnectionConfig.from_librdkafka_dict(
+            {"bootstrap.servers": connection.bootstrap, **connection.librdkafka_options()}
+        ),
         consumer_group=config.app_id,
         auto_offset_reset="earliest",
         commit_interval=COMMIT_INTERVAL_SECONDS,

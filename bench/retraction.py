@@ -30,13 +30,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aiokafka import AIOKafkaProducer
-
-from bench.kafka import Deployment, WorkerProcess, deploy, with_metrics_port
+from bench.kafka import Deployment, WorkerProcess, bench_connection, deploy, with_metrics_port
 from bench.latency import PublicWatch, expected_notice_key, percentile
 from bench.report import ScenarioResult, Target, at_most
 from bench.workload import Workload
 from guard.cli.feed import send_custody, write_registry
+from guard.kafka.clients import new_producer
 from guard.retraction.index import PublicationIndex
 from guard.retraction.model import Publication, encode_publication
 
@@ -118,8 +117,8 @@ async def write_publications(deployment: Deployment, count: int, seed: int) -> f
     them; returns the seconds taken."""
     rng = random.Random(seed)
     topic = deployment.config.publications_topic
-    producer = AIOKafkaProducer(
-        bootstrap_servers=deployment.bootstrap, acks="all", linger_ms=20,
+    producer = new_producer(
+        bench_connection(deployment.bootstrap), acks="all", linger_ms=20,
         max_batch_size=512 * 1024,
     )  # fmt: skip
     await producer.start()

@@ -20,11 +20,15 @@ import pytest
 from guard.cli.topics import topic_specs
 from guard.config.settings import load_config
 from guard.devbroker.broker import LocalKafkaBroker, free_port
+from guard.devbroker.secure import ADMIN_USER, SecureBroker
 from guard.devbroker.topics import ensure_topics
+from guard.kafka.acls import Principals, grants
+from guard.kafka.acls import apply as apply_acls
+from guard.kafka.connection import KafkaConnection, kafka_connection
 
 _BROKER_START_TIMEOUT_SECONDS = 120.0
 _BROKER_FIXTURES = frozenset(
-    {"kafka_bootstrap", "topic_names", "private_kafka", "private_topic_names"}
+    {"kafka_bootstrap", "topic_names", "private_kafka", "private_topic_names", "secure_kafka"}
 ) | {"schema_registry_url", "private_schema_registry"}  # Java too: Apicurio (issue 11)
 _T = TypeVar("_T")
 
@@ -128,8 +132,58 @@ def create_topic_names(bootstrap: str) -> TopicNames:
         retractions=f"retractions-{run}",
     )
     config = load_config({"GUARD_BROKERS": bootstrap, **names.environment()})
-    run_in_own_loop(ensure_topics(bootstrap, topic_specs(config)))
+    run_in_own_loop(ensure_topics(KafkaConnection.plaintext(bootstrap), topic_specs(config)))
     return names
+
+
+# --- the secure broker (issue 9) ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SecureKafka:
+    """The session's secure broker: SASL_SSL with SCRAM users, mTLS, ACL authorizer.
+
+    For annotations: ``if TYPE_CHECKING: from conftest import SecureKafka``.
+    """
+
+    bootstrap: str
+    security: SecureBroker
+
+    def environment(self, user: str) -> dict[str, str]:
+        """``GUARD_*`` settings logging ``user`` in over SASL_SSL."""
+        return self.security.client_environment(self.bootstrap, user)
+
+    def connection(self, user: str) -> KafkaConnection:
+        return kafka_connection(load_config(self.environment(user)))
+
+    def create_topics(self, app_id: str | None = None) -> tuple[TopicNames, dict[str, str]]:
+        """Fresh topics made by the admin, and the ACLs of every party applied for them.
+
+        Returns the topics and the ``GUARD_*`` variables (topics, app id) that
+        every party's configuration shares.
+        """
+        run = uuid.uuid4().hex[:12]
+        kinds = ("custody", "registry", "public", "audit", "deadletter", "review")
+        names = TopicNames(*(f"{kind}-{run}" for kind in kinds))
+        shared = {**names.environment(), "GUARD_APP_ID": app_id or f"guard-{run}"}
+        admin = {**self.environment(ADMIN_USER), **shared}
+        config = load_config(admin)
+        run_in_own_loop(ensure_topics(kafka_connection(config), topic_specs(config)))
+        run_in_own_loop(apply_acls(kafka_connection(config), grants(config, Principals())))
+        return names, shared
+
+
+@pytest.fixture(scope="session")
+def secure_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureKafka]:
+    """A secure Kafka 3.9 broker on 127.0.0.1, started only for tests that ask for it."""
+    data_dir = tmp_path_factory.mktemp("kafka-secure")
+    security = SecureBroker(data_dir / "security")
+    broker = LocalKafkaBroker(port=free_port(), data_dir=data_dir / "kafka", secure=security)
+    broker.start(timeout=_BROKER_START_TIMEOUT_SECONDS)
+    try:
+        yield SecureKafka(broker.bootstrap, security)
+    finally:
+        broker.stop()
 
 
 def run_in_own_loop(coroutine: Coroutine[Any, Any, _T]) -> _T:

@@ -44,6 +44,8 @@ from guard.decision.projection import notice_id, subject_reference
 from guard.decision.references import event_reference
 from guard.identity.keys import subject_keys
 from guard.identity.model import Identity, PersonName
+from guard.kafka.clients import new_consumer
+from guard.kafka.connection import kafka_connection
 from guard.policy.model import Decision
 from guard.schemaregistry.wireformat import WireFormat, batch_decoder
 from guard.topic_metadata import partitions_of
@@ -204,14 +206,15 @@ class Canary:
 
     async def _follower(self, topic: str) -> AIOKafkaConsumer:
         """A ``read_committed`` consumer on every partition of ``topic``, from its end now."""
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._config.brokers,
+        connection = kafka_connection(self._config)
+        consumer = new_consumer(
+            connection,
             group_id=None,
             enable_auto_commit=False,
             isolation_level="read_committed",
         )
         await consumer.start()
-        numbers = sorted(await partitions_of(self._config.brokers, topic))
+        numbers = sorted(await partitions_of(connection, topic))
         partitions = [TopicPartition(topic, n) for n in numbers]
         consumer.assign(partitions)
         await consumer.seek_to_end(*partitions)

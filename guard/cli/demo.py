@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka import ConsumerRecord
 
 from guard.cli.errors import CliError
 from guard.cli.feed import import_registry, produce_custody
@@ -35,6 +35,8 @@ from guard.decision.references import event_reference
 from guard.devbroker.broker import LocalKafkaBroker, free_port
 from guard.devbroker.jars import ensure_kafka_jars
 from guard.devbroker.topics import ensure_topics
+from guard.kafka.clients import new_producer
+from guard.kafka.connection import kafka_connection
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 DECISION_TIMEOUT_SECONDS = 180.0
@@ -58,10 +60,11 @@ def demo_environment(workdir: Path, bootstrap: str) -> dict[str, str]:
 
 
 async def feed(config: GuardConfig) -> int:
-    await ensure_topics(config.brokers, topic_specs(config))
+    connection = kafka_connection(config)
+    await ensure_topics(connection, topic_specs(config))
     await import_registry(config, str(EXAMPLES / "registry.jsonl"))
     sent = await produce_custody(config, str(EXAMPLES / "custody.jsonl"))
-    producer = AIOKafkaProducer(bootstrap_servers=config.brokers, acks="all")
+    producer = new_producer(connection, acks="all")
     await producer.start()
     try:
         await producer.send_and_wait(config.custody_topic, b"\x02not an avro record")
@@ -78,7 +81,11 @@ def wait_for_decisions(
     while True:
         audit = asyncio.run(
             read_records(
-                config.brokers, config.audit_topic, at_least=expected, timeout=5, drain=False
+                kafka_connection(config),
+                config.audit_topic,
+                at_least=expected,
+                timeout=5,
+                drain=False,
             )
         )
         if len(audit) >= expected or worker.poll() is not None or time.monotonic() > deadline:
@@ -103,7 +110,9 @@ def _sample_event_ids(config: GuardConfig) -> dict[str, str]:
 
 def summarise(config: GuardConfig, expected: int, worker: subprocess.Popen[bytes]) -> int:
     audit = wait_for_decisions(config, expected, worker)
-    public = asyncio.run(read_records(config.brokers, config.public_topic, at_least=0, timeout=1))
+    public = asyncio.run(
+        read_records(kafka_connection(config), config.public_topic, at_least=0, timeout=1)
+    )
     decode_audit = codec_for(SchemaName.GUARD_DECISION).decode
     decode_notice = codec_for(SchemaName.PUBLIC_NOTICE).decode
     names = _sample_event_ids(config)

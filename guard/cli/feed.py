@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
-
-from aiokafka import AIOKafkaProducer
 
 from guard.cli.errors import CliError
 from guard.cli.schemas import custody_encoder
@@ -27,11 +25,15 @@ from guard.codec.jsonlines import (
     iter_json_lines,
     registry_entry_from_json,
 )
+from guard.config import keys as configured_keys
 from guard.config.keys import registry_blinder
 from guard.config.settings import GuardConfig
 from guard.identity.blind import Blinder
 from guard.identity.errors import IdentityTooLarge, InvalidIdentifier
 from guard.identity.keys import registry_keys
+from guard.kafka.acls import REGISTRY_WRITER_PREFIX
+from guard.kafka.clients import new_producer
+from guard.kafka.connection import kafka_connection
 from guard.registry.model import (
     ProtectionBasis,
     ProtectionRecord,
@@ -41,6 +43,7 @@ from guard.registry.model import (
 from guard.registry.records import encode_protection_record
 
 _T = TypeVar("_T")
+
 
 
 @contextmanager
@@ -79,11 +82,9 @@ async def produce_custody(config: GuardConfig, path: str) -> int:
 
 async def send_custody(config: GuardConfig, payloads: list[bytes]) -> None:
     """Send already-encoded custody events, in order, acknowledged by the broker."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=config.brokers, acks="all", enable_idempotence=True
-    )
-    await producer.start()
+    producer = new_producer(kafka_connection(config), acks="all", enable_idempotence=True)
     try:
+        await producer.start()
         for payload in payloads:
             await producer.send(config.custody_topic, payload, key=uuid.uuid4().bytes)
         await producer.flush()
@@ -152,14 +153,16 @@ async def revoke_registry(config: GuardConfig, record_id: str) -> str:
 
     Returns the record's keyed reference (what the registry and the audit show).
     """
-    blinder = registry_blinder(config)
-    reference = record_reference(blinder, record_id)
+    keys = configured_keys.registry_keys(config)
     now = datetime.now(UTC)
+    # During a rotation the person may still be protected under the previous
+    # key's reference too: a revocation revokes both, in one transaction.
+    blinders = [keys.current] + ([keys.previous] if keys.previous is not None else [])
     await write_registry(
         config,
         [
             ProtectionRecord(
-                record_ref=reference,
+                record_ref=record_reference(blinder, record_id),
                 basis=ProtectionBasis.OTHER_1367,
                 status=ProtectionStatus.REVOKED,
                 created_at=now,
@@ -167,23 +170,31 @@ async def revoke_registry(config: GuardConfig, record_id: str) -> str:
                 blinding_key_id=blinder.key_id,
                 blinded_keys=frozenset(),
             )
+            for blinder in blinders
         ],
     )
-    return reference
+    return record_reference(keys.current, record_id)
 
 
 async def write_registry(config: GuardConfig, records: list[ProtectionRecord]) -> None:
     encoded = [(r.record_ref.encode("ascii"), encode_protection_record(r)) for r in records]
-    producer = AIOKafkaProducer(
-        bootstrap_servers=config.brokers,
-        transactional_id=f"guard-registry-writer-{uuid.uuid4()}",
+    await write_registry_messages(config, encoded)
+
+
+async def write_registry_messages(
+    config: GuardConfig, messages: Sequence[tuple[bytes, bytes | None]]
+) -> None:
+    """Registry messages (key, value or None for a tombstone) in one transaction."""
+    producer = new_producer(
+        kafka_connection(config),
+        transactional_id=f"{REGISTRY_WRITER_PREFIX}{uuid.uuid4()}",
         enable_idempotence=True,
         acks="all",
     )
-    await producer.start()
     try:
+        await producer.start()
         async with producer.transaction():
-            for key, value in encoded:
+            for key, value in messages:
                 await producer.send(config.registry_topic, value, key=key)
     finally:
         await producer.stop()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -108,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     ref.add_argument("id")
     ref.set_defaults(handler=_ref)
 
+    _add_acls(commands)
+
     topics = commands.add_parser("topics", help="manage the guard's topics")
     topics.add_argument("action", choices=["create"])
     topics.set_defaults(handler=_topics)
@@ -115,6 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
     broker = commands.add_parser("dev-broker", help="run a local Apache Kafka broker (KRaft)")
     broker.add_argument("--port", type=int, default=9092)
     broker.add_argument("--data-dir", type=Path, default=None)
+    broker.add_argument(
+        "--secure",
+        action="store_true",
+        help="SASL_SSL (SCRAM) with a generated CA, the ACL authorizer and one user per party",
+    )
     broker.set_defaults(handler=_dev_broker)
 
     _add_canary(commands)
@@ -139,6 +147,12 @@ def _add_registry(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     revoke = registry_commands.add_parser("revoke", help="lift the protection of one record")
     revoke.add_argument("record_id")
     revoke.set_defaults(handler=_registry_revoke)
+    retire = registry_commands.add_parser(
+        "retire-previous",
+        help="end a key rotation: tombstone every record under the previous blinding key",
+    )
+    retire.add_argument("file", help="the source records already imported under the new key")
+    retire.set_defaults(handler=_registry_retire)
 
 
 def _add_canary(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -225,9 +239,10 @@ def _status(args: argparse.Namespace) -> int:
 def _topics(args: argparse.Namespace) -> int:
     from guard.cli.topics import topic_specs
     from guard.devbroker.topics import ensure_topics
+    from guard.kafka.connection import kafka_connection
 
     config = load_config()
-    asyncio.run(ensure_topics(config.brokers, topic_specs(config)))
+    asyncio.run(ensure_topics(kafka_connection(config), topic_specs(config)))
     print(f"topics ready on {config.brokers}")
     return 0
 
@@ -255,6 +270,13 @@ def _registry_revoke(args: argparse.Namespace) -> int:
 
     reference = asyncio.run(revoke_registry(load_config(), args.record_id))
     print(f"revoked record {reference[:16]}…", file=sys.stderr)
+    return 0
+
+
+def _registry_retire(args: argparse.Namespace) -> int:
+    from guard.cli.rotation import run_retire
+
+    print(run_retire(load_config(), args.file), file=sys.stderr)
     return 0
 
 
@@ -350,7 +372,7 @@ def _canary(args: argparse.Namespace) -> int:
 def _dev_broker(args: argparse.Namespace) -> int:
     from guard.devbroker.foreground import run_dev_broker
 
-    return run_dev_broker(args.port, args.data_dir)
+    return run_dev_broker(args.port, args.data_dir, secure=args.secure)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -359,8 +381,50 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(keep_dir=args.keep_dir)
 
 
+# --- guard acls (issue 9) -------------------------------------------------------
+
+
+def _add_acls(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from guard.kafka.acls import ROLES, Principals
+
+    acls = commands.add_parser(
+        "acls", help="the least-privilege ACLs of each party; --apply creates them"
+    )
+    mode = acls.add_mutually_exclusive_group()
+    mode.add_argument("--apply", action="store_true", help="create the missing ACLs")
+    mode.add_argument(
+        "--check", action="store_true", help="compare with the cluster's (exit 1 on a difference)"
+    )
+    defaults = Principals()
+    for role in ROLES:
+        acls.add_argument(f"--{role}", default=defaults.of(role), metavar="PRINCIPAL")
+    acls.add_argument("--subscriber-groups", default=defaults.subscriber_groups, metavar="PREFIX")
+    acls.add_argument("--auditor-groups", default=defaults.auditor_groups, metavar="PREFIX")
+    acls.set_defaults(handler=_acls)
+
+
+def _acls(args: argparse.Namespace) -> int:
+    from guard.cli.acls import run_acls
+    from guard.kafka.acls import ROLES, Principals
+
+    principals = Principals(
+        **{role: getattr(args, role) for role in ROLES},
+        subscriber_groups=args.subscriber_groups,
+        auditor_groups=args.auditor_groups,
+    )
+    return run_acls(load_config(), principals, apply=args.apply, check=args.check)
+
+
+QUIET_CLIENT_COMMANDS = frozenset({"worker", "demo", "dev-broker"})
+"""Commands that set up their own logging; every other one reports failures as one line."""
+
+
 def run(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
+    if args.command not in QUIET_CLIENT_COMMANDS:
+        # aiokafka logs a refused login or a denied request at ERROR before
+        # raising it; the command's own line says it once, without the noise.
+        logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     handler: Handler = args.handler
     return handler(args)
 
@@ -369,10 +433,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(sys.argv[1:] if argv is None else argv)
     except EXPECTED_FAILURES as exc:
-        print(f"guard: error: {exc}", file=sys.stderr)
+        print(f"guard: error: {_kafka_cause(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _kafka_cause(exc: Exception) -> str:
+    """The line for a failure; for a Kafka one, what the broker really objected to."""
+    from guard.kafka.diagnose import describe_failure
+
+    return describe_failure(exc) if isinstance(exc, KafkaError) else str(exc)
 
 
 if __name__ == "__main__":

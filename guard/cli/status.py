@@ -32,6 +32,8 @@ class WorkerStatus:
     deadletters: dict[str, float] = field(default_factory=dict)
     registry_lag: dict[str, float] = field(default_factory=dict)
     custody_lag: dict[str, float] = field(default_factory=dict)
+    blinding_keys: dict[str, object] = field(default_factory=dict)
+    """The rotation state from ``/readyz`` (key ids and record counts: no secret)."""
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -50,6 +52,8 @@ def parse_status(readyz_body: str, metrics_body: str) -> WorkerStatus:
     except json.JSONDecodeError:
         raise CliError("the worker's /readyz answer is not JSON") from None
     status = WorkerStatus(bool(readiness.get("ready")), str(readiness.get("reason", "?")))
+    keys = readiness.get("blinding_keys")
+    status.blinding_keys = dict(keys) if isinstance(keys, dict) else {}
     decisions: dict[str, float] = defaultdict(float)
     for family in text_string_to_metric_families(metrics_body):
         for sample in family.samples:
@@ -105,6 +109,7 @@ def render_status(status: WorkerStatus) -> str:
         ),
         ("custody lag", by_partition(status.custody_lag)),
         ("published while not ready", str(int(g.get("guard_published_while_not_ready_total", 0)))),
+        ("blinding keys", _blinding_keys(status.blinding_keys)),
     ]
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
@@ -117,6 +122,18 @@ def _review_queue(gauges: dict[str, float]) -> str:
     oldest = gauges.get("guard_review_oldest_held_timestamp_seconds", 0.0)
     since = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(oldest)) if oldest else "unknown"
     return f"{held} events held for review, oldest since {since}"
+
+
+def _blinding_keys(keys: dict[str, object]) -> str:
+    if not keys:
+        return "unknown"
+    current = f"{keys.get('current_key')} ({keys.get('current_key_records')} records)"
+    if keys.get("previous_key") is None:
+        return current
+    return (
+        f"{current}; previous {keys.get('previous_key')} "
+        f"({keys.get('previous_key_records')} records): rotation {keys.get('state')}"
+    )
 
 
 def fetch_status(base_url: str) -> WorkerStatus:

@@ -25,6 +25,8 @@ from guard.codec.jsonlines import to_json_line
 from guard.codec.schemas import SchemaName
 from guard.codec.wire import WriterSchema, schema_id_of
 from guard.config.settings import GuardConfig
+from guard.kafka.clients import new_consumer
+from guard.kafka.connection import KafkaConnection, kafka_connection
 from guard.schemaregistry.wireformat import WireFormat
 from guard.topic_metadata import partitions_of
 
@@ -102,14 +104,14 @@ def resolve(
 
 @asynccontextmanager
 async def committed_reader(
-    bootstrap: str, topic: str
+    connection: KafkaConnection, topic: str
 ) -> AsyncIterator[tuple[AIOKafkaConsumer, list[TopicPartition]]]:
     """A group-less ``read_committed`` consumer on every partition of ``topic``, from the start.
 
     Yields the consumer and its partitions (none if the topic does not exist).
     """
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+    consumer = new_consumer(
+        connection,
         group_id=None,
         enable_auto_commit=False,
         isolation_level="read_committed",
@@ -117,7 +119,7 @@ async def committed_reader(
     )
     await consumer.start()
     try:
-        tps = [TopicPartition(topic, p) for p in sorted(await partitions_of(bootstrap, topic))]
+        tps = [TopicPartition(topic, p) for p in sorted(await partitions_of(connection, topic))]
         consumer.assign(tps)
         yield consumer, tps
     finally:
@@ -151,7 +153,7 @@ async def _tail(
 ) -> int:
     topic, render = resolve(config, name, wire)
     printed = 0
-    async with committed_reader(config.brokers, topic) as (consumer, tps):
+    async with committed_reader(kafka_connection(config), topic) as (consumer, tps):
         if not tps:
             raise CliError(f"topic {topic!r} does not exist on {config.brokers}")
         if not from_beginning:
@@ -182,7 +184,7 @@ async def _tail(
 
 
 async def read_records(
-    bootstrap: str, topic: str, *, at_least: int, timeout: float, drain: bool = True
+    connection: KafkaConnection, topic: str, *, at_least: int, timeout: float, drain: bool = True
 ) -> list[ConsumerRecord[bytes, bytes]]:
     """Every committed record of ``topic`` from the beginning, once ``at_least`` are there.
 
@@ -191,7 +193,7 @@ async def read_records(
     half a second, so a caller checking for duplicates sees them too.
     """
     records: list[ConsumerRecord[bytes, bytes]] = []
-    async with committed_reader(bootstrap, topic) as (consumer, _):
+    async with committed_reader(connection, topic) as (consumer, _):
         deadline = time.monotonic() + timeout
         while len(records) < at_least and time.monotonic() < deadline:
             for batch in (await consumer.getmany(timeout_ms=200)).values():

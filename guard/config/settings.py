@@ -77,6 +77,33 @@ def _optional_url(raw: str) -> str | None:
     return url.rstrip("/")
 
 
+def _security_protocol(raw: str) -> str:
+    protocol = raw.strip().upper()
+    if protocol not in {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"}:
+        raise ValueError("must be PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL")
+    return protocol
+
+
+def _sasl_mechanism(raw: str) -> str:
+    mechanism = raw.strip().upper()
+    if mechanism not in {"SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"}:
+        raise ValueError("must be SCRAM-SHA-256, SCRAM-SHA-512 or PLAIN")
+    return mechanism
+
+
+def _optional_text(raw: str) -> str | None:
+    return raw.strip() or None
+
+
+def _boolean(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"true", "yes", "1", "on"}:
+        return True
+    if value in {"false", "no", "0", "off"}:
+        return False
+    raise ValueError("must be true or false")
+
+
 def _offsets(raw: str) -> frozenset[tuple[int, int]]:
     """Parse ``PARTITION:OFFSET[,PARTITION:OFFSET...]``."""
     accepted: set[tuple[int, int]] = set()
@@ -361,6 +388,102 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds one schema registry request may take; a batch waiting on an unanswering "
         "registry is held (readiness schema_registry_unavailable) and asked again.",
     ),
+    # --- Kafka client security (issue 9): every client of the project reads these
+    # through guard.kafka.connection, the one place that turns them into client options.
+    Setting(
+        "security_protocol",
+        "GUARD_SECURITY_PROTOCOL",
+        _security_protocol,
+        "PLAINTEXT",
+        "How every Kafka client connects: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL "
+        "(SASL_SSL in production: TLS plus a SCRAM login).",
+    ),
+    Setting(
+        "sasl_mechanism",
+        "GUARD_SASL_MECHANISM",
+        _sasl_mechanism,
+        "SCRAM-SHA-512",
+        "SASL mechanism for SASL_* protocols: SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN (PLAIN "
+        "only over SASL_SSL: it sends the password itself).",
+    ),
+    Setting(
+        "sasl_username",
+        "GUARD_SASL_USERNAME",
+        _optional_text,
+        "",
+        "SASL user (the Kafka principal User:NAME that the ACLs name).",
+    ),
+    Setting(
+        "sasl_password",
+        "GUARD_SASL_PASSWORD",
+        _optional_secret,
+        "",
+        "SASL password. Prefer the _FILE form.",
+        is_secret=True,
+    ),
+    Setting(
+        "sasl_password_file",
+        "GUARD_SASL_PASSWORD_FILE",
+        _optional_path,
+        "",
+        "File holding the SASL password; refused if group or others may read it.",
+    ),
+    Setting(
+        "ssl_ca_file",
+        "GUARD_SSL_CA_FILE",
+        _optional_path,
+        "",
+        "PEM bundle of the CA certificates that sign the brokers' certificates. Unset: the "
+        "system trust store.",
+    ),
+    Setting(
+        "ssl_cert_file",
+        "GUARD_SSL_CERT_FILE",
+        _optional_path,
+        "",
+        "Client certificate (PEM) for mutual TLS; needs GUARD_SSL_KEY_FILE.",
+    ),
+    Setting(
+        "ssl_key_file",
+        "GUARD_SSL_KEY_FILE",
+        _optional_path,
+        "",
+        "Private key (PEM, unencrypted) of the client certificate; refused if group or "
+        "others may read it.",
+    ),
+    Setting(
+        "ssl_check_hostname",
+        "GUARD_SSL_CHECK_HOSTNAME",
+        _boolean,
+        "true",
+        "Check that each broker's certificate names the host connected to. Turning it off "
+        "lets anyone with a certificate from the same CA pose as a broker.",
+    ),
+    # --- Blinding-key rotation (issue 9): the key being retired, while records under it remain.
+    Setting(
+        "previous_blinding_key",
+        "GUARD_BLINDING_KEY_PREVIOUS",
+        _optional_secret,
+        "",
+        "During a rotation: the registry blinding secret being retired. Records under it "
+        "are accepted and every event is also matched under it while any remain active.",
+        is_secret=True,
+    ),
+    Setting(
+        "previous_blinding_key_file",
+        "GUARD_BLINDING_KEY_PREVIOUS_FILE",
+        _optional_path,
+        "",
+        "File holding the blinding secret being retired.",
+    ),
+    Setting(
+        "previous_blinding_key_id",
+        "GUARD_BLINDING_KEY_PREVIOUS_ID",
+        _optional_text,
+        "",
+        "Id of the blinding key being retired (the GUARD_BLINDING_KEY_ID it had); required "
+        "with the previous key, different from the current id.",
+    ),
 )
 
 
@@ -403,6 +526,20 @@ class GuardConfig:
     schema_registry_password_file: Path | None
     schema_registry_ca_file: Path | None
     schema_registry_timeout: float
+    # Kafka client security (issue 9)
+    security_protocol: str
+    sasl_mechanism: str
+    sasl_username: str | None
+    sasl_password: str | None
+    sasl_password_file: Path | None
+    ssl_ca_file: Path | None
+    ssl_cert_file: Path | None
+    ssl_key_file: Path | None
+    ssl_check_hostname: bool
+    # Blinding-key rotation (issue 9)
+    previous_blinding_key: str | None
+    previous_blinding_key_file: Path | None
+    previous_blinding_key_id: str | None
 
     def __repr__(self) -> str:
         shown = ", ".join(

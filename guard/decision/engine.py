@@ -21,7 +21,7 @@ from guard.identity.blind import Blinder
 from guard.identity.errors import IdentityTooLarge, KeyMaterialError
 from guard.identity.keys import subject_keys
 from guard.policy.model import Decision, Policy
-from guard.registry.index import RegistryIndex
+from guard.registry.index import PREVIOUS_KEY, RegistryIndex
 
 __all__ = ["DecisionEngine", "Reason", "Verdict"]
 
@@ -42,14 +42,21 @@ class DecisionEngine:
         subject_ref_blinder: Blinder,
         index: RegistryIndex,
         policy: Policy,
+        *,
+        previous: Blinder | None = None,
     ) -> None:
-        if blinder.shares_secret_with(subject_ref_blinder):
-            raise KeyMaterialError(
-                "subject reference key",
-                "must differ from the registry blinding key, or public references "
-                "would equal registry digests",
-            )
+        """``previous``: during a blinding-key rotation, the key being retired. Every
+        event is then also matched under it, for as long as the index holds an
+        active record blinded under it."""
+        for registry_key in (blinder, previous):
+            if registry_key is not None and registry_key.shares_secret_with(subject_ref_blinder):
+                raise KeyMaterialError(
+                    "subject reference key",
+                    "must differ from the registry blinding keys, or public references "
+                    "would equal registry digests",
+                )
         self._blinder = blinder
+        self._previous = previous
         self._subject_ref_blinder = subject_ref_blinder
         self._index = index
         self._policy = policy
@@ -108,9 +115,11 @@ class DecisionEngine:
                 Decision.REJECT, Reason.IDENTITY_TOO_LARGE, version, event_id=event_id,
                 invalid_field=problem.what,
             )  # fmt: skip
-        blind = self._blinder.blind
-        strong = tuple(sorted({blind(key) for key in subject.probes.strong}))
-        weak = tuple(sorted({blind(key) for key in subject.probes.weak}))
+        blinders = [self._blinder.blind]
+        if self._previous is not None and self._index.active_count_for(PREVIOUS_KEY):
+            blinders.append(self._previous.blind)
+        strong = tuple(sorted({b(key) for b in blinders for key in subject.probes.strong}))
+        weak = tuple(sorted({b(key) for b in blinders for key in subject.probes.weak}))
         matches = self._index.match_graded(strong, weak)
 
         def verdict(

@@ -28,6 +28,7 @@ from guard.devbroker.errors import BrokerStartError
 from guard.devbroker.jars import ensure_kafka_jars
 from guard.devbroker.properties import LOOPBACK_HOST, log4j_properties, server_properties
 from guard.devbroker.readiness import is_broker_serving
+from guard.devbroker.secure import SecureBroker
 
 _HEAP = "-Xmx512m"
 _STOP_GRACE_SECONDS = 30.0
@@ -60,8 +61,13 @@ class LocalKafkaBroker:
         jars_dir: Path | None = None,
         *,
         dies_with_parent: bool = True,
+        secure: SecureBroker | None = None,
     ) -> None:
-        """``dies_with_parent`` ties the broker to the *thread* that starts it (Linux only)."""
+        """``dies_with_parent`` ties the broker to the *thread* that starts it (Linux only).
+
+        ``secure``: TLS and SCRAM listeners and the authorizer instead of plaintext.
+        """
+        self.secure = secure
         self._port = port
         self._controller_port = controller_port
         # Absolute, because the path ends up in a file: URI and in Kafka's own config.
@@ -115,7 +121,10 @@ class LocalKafkaBroker:
         log_dir = self._data_dir / "kafka-logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         config = self._data_dir / "server.properties"
-        config.write_text(server_properties(self._port, controller_port, log_dir))
+        secure = (
+            self.secure.server_settings(self._port, controller_port) if self.secure else None
+        )
+        config.write_text(server_properties(self._port, controller_port, log_dir, secure))
         log4j = self._data_dir / "log4j.properties"
         log4j.write_text(log4j_properties(self.broker_log))
         java_prefix = [java, _HEAP, f"-Dlog4j.configuration={log4j.as_uri()}", "-cp", classpath]
@@ -168,7 +177,8 @@ class LocalKafkaBroker:
         """Give a fresh data dir a cluster id; KRaft refuses to start on unformatted storage."""
         tool = [*java_prefix, "kafka.tools.StorageTool"]
         cluster_id = _run_storage_tool(tool, ["random-uuid"]).split()[-1]
-        _run_storage_tool(tool, ["format", "-t", cluster_id, "-c", str(config)])
+        users = self.secure.scram_arguments() if self.secure else []
+        _run_storage_tool(tool, ["format", "-t", cluster_id, "-c", str(config), *users])
 
     def _wait_until_serving(self, deadline: float, timeout: float) -> None:
         process = self._process
@@ -181,7 +191,7 @@ class LocalKafkaBroker:
                     f"broker on port {self._port} exited with code {exit_code} while starting; "
                     f"log tail: {self._log_tail()}"
                 )
-            if is_broker_serving(LOOPBACK_HOST, self._port):
+            if self._is_serving():
                 return
             if time.monotonic() >= deadline:
                 raise BrokerStartError(
@@ -189,6 +199,14 @@ class LocalKafkaBroker:
                     f"log tail: {self._log_tail()}"
                 )
             time.sleep(_PROBE_INTERVAL_SECONDS)
+
+    def _is_serving(self) -> bool:
+        if self.secure is None:
+            return is_broker_serving(LOOPBACK_HOST, self._port)
+        # Every listener opens together; the certificate-authenticated one can be probed.
+        return is_broker_serving(
+            LOOPBACK_HOST, self.secure.internal_port, tls=self.secure.probe_context()
+        )
 
     def _log_tail(self) -> str:
         lines: list[str] = []

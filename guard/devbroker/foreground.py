@@ -18,13 +18,14 @@ from types import FrameType
 
 from guard.devbroker.broker import LocalKafkaBroker
 from guard.devbroker.errors import DevBrokerError
+from guard.devbroker.secure import ADMIN_USER, SecureBroker
 
 _LIVENESS_CHECK_SECONDS = 1.0
 _INTERRUPTED = 130
 """Shell convention for a process ended by SIGINT."""
 
 
-def run_dev_broker(port: int, data_dir: Path | None) -> int:
+def run_dev_broker(port: int, data_dir: Path | None, *, secure: bool = False) -> int:
     """Run a broker until SIGINT/SIGTERM; return the process exit code.
 
     Returns 0 after a requested stop, 1 if the broker could not start or died
@@ -32,18 +33,21 @@ def run_dev_broker(port: int, data_dir: Path | None) -> int:
     Must be called from the main thread, which owns signal handling.
     """
     if data_dir is not None:
-        return _serve(port, data_dir)
+        return _serve(port, data_dir, secure)
     with tempfile.TemporaryDirectory(prefix="guard-dev-broker-") as scratch:
-        return _serve(port, Path(scratch))
+        return _serve(port, Path(scratch), secure)
 
 
-def _serve(port: int, data_dir: Path) -> int:
-    broker = LocalKafkaBroker(port=port, data_dir=data_dir)
+def _serve(port: int, data_dir: Path, secure: bool) -> int:
+    security = SecureBroker(data_dir / "security") if secure else None
+    broker = LocalKafkaBroker(port=port, data_dir=data_dir, secure=security)
     try:
         with _stop_signals() as stop_signals:
             broker.start()
             stop_signals.is_serving = True
             print(f"kafka dev broker ready at {broker.bootstrap} (data in {data_dir})", flush=True)
+            if security is not None:
+                print(secure_summary(security, broker.bootstrap), flush=True)
             return _wait_for_stop_request(broker, stop_signals.is_stop_requested)
     except DevBrokerError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -52,6 +56,23 @@ def _serve(port: int, data_dir: Path) -> int:
         return _INTERRUPTED
     finally:
         broker.stop()
+
+
+def secure_summary(security: SecureBroker, bootstrap: str) -> str:
+    """Where the CA and each user's password file are, and how a client logs in."""
+    admin_environment = security.client_environment(bootstrap, ADMIN_USER)
+    lines = [
+        "SASL_SSL with SCRAM-SHA-512/256; the ACL authorizer denies what no ACL allows.",
+        f"CA certificate: {security.ca_file}",
+        f"mutual-TLS listener: 127.0.0.1:{security.mtls_port} (client certificates in "
+        f"{security.ca_file.parent}, CN = user name)",
+        "users (password files, mode 0600):",
+        *(f"  {user:<18} {path}" for user, path in security.password_files.items()),
+        "guard-admin is a super user: create the topics and ACLs with it, e.g.",
+        *(f"  export {k}={v}" for k, v in admin_environment.items()),
+        "  guard topics create && guard acls --apply",
+    ]
+    return "\n".join(lines)
 
 
 class _StopSignals:

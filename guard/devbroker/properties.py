@@ -6,6 +6,7 @@ custody events and must never be reachable from another machine.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 LOOPBACK_HOST = "127.0.0.1"
@@ -15,7 +16,9 @@ _DEDUPE_BUFFER_BYTES = 16 * 1024 * 1024
 """The log cleaner allocates this up front; the 128 MiB default is a quarter of our heap."""
 
 
-def server_properties(port: int, controller_port: int, log_dir: Path) -> str:
+def server_properties(
+    port: int, controller_port: int, log_dir: Path, secure: Mapping[str, str] | None = None
+) -> str:
     """A KRaft broker that is also its own controller, with one replica of everything.
 
     Internal topics get one partition each: a dev broker never has enough
@@ -23,6 +26,9 @@ def server_properties(port: int, controller_port: int, log_dir: Path) -> str:
     the first consumer group and the first transaction several seconds slower.
     Topics must be created explicitly (auto-creation off) so a typo in a topic
     name fails loudly instead of silently publishing to a new topic.
+
+    ``secure`` (from :class:`guard.devbroker.secure.SecureBroker`) replaces the
+    plaintext listeners with TLS/SASL ones and turns the authorizer on.
     """
     settings = {
         "process.roles": "broker,controller",
@@ -46,6 +52,7 @@ def server_properties(port: int, controller_port: int, log_dir: Path) -> str:
         "transaction.state.log.min.isr": "1",
         "group.initial.rebalance.delay.ms": "0",
         "log.cleaner.dedupe.buffer.size": str(_DEDUPE_BUFFER_BYTES),
+        **(secure or {}),
     }
     return "".join(f"{key}={value}\n" for key, value in settings.items())
 

@@ -14,6 +14,7 @@ synchronous and works whether or not the caller already runs an event loop.
 from __future__ import annotations
 
 import socket
+import ssl
 import struct
 
 _METADATA_API_KEY = 3
@@ -28,14 +29,18 @@ class _Truncated(Exception):
     """The response ended before the fields Metadata v1 promises."""
 
 
-def is_broker_serving(host: str, port: int, timeout: float = 2.0) -> bool:
+def is_broker_serving(
+    host: str, port: int, timeout: float = 2.0, tls: ssl.SSLContext | None = None
+) -> bool:
     """True once the broker at ``host:port`` answers Metadata and lists a broker on ``port``.
 
     Every network failure means "not yet": the caller decides how long to
-    keep asking and what to report when it gives up.
+    keep asking and what to report when it gives up. ``tls`` speaks TLS (a
+    secure broker's certificate-authenticated internal listener).
     """
     try:
-        with socket.create_connection((host, port), timeout=timeout) as connection:
+        with socket.create_connection((host, port), timeout=timeout) as raw:
+            connection = tls.wrap_socket(raw, server_hostname=host) if tls is not None else raw
             connection.settimeout(timeout)
             connection.sendall(_metadata_request())
             payload = _read_frame(connection)

@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaTimeoutError, for_code
 from aiokafka.structs import TopicPartition
 
 from guard.devbroker.errors import TopicSetupError
+from guard.kafka.clients import new_admin, new_consumer
+from guard.kafka.connection import KafkaConnection
 
 _NO_ERROR = 0
 _TOPIC_ALREADY_EXISTS = 36
@@ -60,7 +61,7 @@ class TopicSpec:
         return configs
 
 
-async def ensure_topics(bootstrap: str, specs: Sequence[TopicSpec]) -> None:
+async def ensure_topics(connection: KafkaConnection, specs: Sequence[TopicSpec]) -> None:
     """Create every topic in ``specs`` that is missing and wait until each partition serves.
 
     Topics that already exist are left exactly as they are (their partition
@@ -70,7 +71,7 @@ async def ensure_topics(bootstrap: str, specs: Sequence[TopicSpec]) -> None:
     """
     if not specs:
         return
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=_REQUEST_TIMEOUT_MS)
+    admin = new_admin(connection, request_timeout_ms=_REQUEST_TIMEOUT_MS)
     await admin.start()
     try:
         response = await admin.create_topics(
@@ -93,7 +94,7 @@ async def ensure_topics(bootstrap: str, specs: Sequence[TopicSpec]) -> None:
         partitions = await _wait_for_leaders(admin, [spec.name for spec in specs])
     finally:
         await admin.close()
-    await _wait_until_serving(bootstrap, partitions)
+    await _wait_until_serving(connection, partitions)
 
 
 async def _wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str]) -> list[TopicPartition]:
@@ -117,14 +118,16 @@ async def _wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str]) -> lis
         await asyncio.sleep(_LEADER_POLL_SECONDS)
 
 
-async def _wait_until_serving(bootstrap: str, partitions: list[TopicPartition]) -> None:
+async def _wait_until_serving(
+    connection: KafkaConnection, partitions: list[TopicPartition]
+) -> None:
     """Metadata can name a leader a moment before that leader accepts requests.
 
     An offset lookup goes to the partition leader itself and is retried by
     the client until the leader answers, which is the readiness producers need.
     """
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+    consumer = new_consumer(
+        connection,
         enable_auto_commit=False,
         request_timeout_ms=_REQUEST_TIMEOUT_MS,
         retry_backoff_ms=_RETRY_BACKOFF_MS,

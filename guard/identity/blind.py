@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from guard.identity.errors import KeyMaterialError
+from guard.secretfiles import PrivateFileError, read_private_file
 
 MIN_SECRET_BYTES = 32
 """As long as the HMAC-SHA256 output: a shorter key weakens the construction."""
@@ -99,11 +100,9 @@ def load_secret(value: str | None, file: Path | None, *, what: str) -> bytes:
 
 def _read_key_file(file: Path, what: str) -> str:
     try:
-        raw = file.read_bytes()
-    except OSError as error:
-        raise KeyMaterialError(
-            what, f"cannot read key file {file} ({type(error).__name__})"
-        ) from None
+        raw = read_private_file(file)
+    except PrivateFileError as problem:
+        raise KeyMaterialError(what, f"key file {problem}") from None
     try:
         return raw.decode("ascii")
     except UnicodeDecodeError:

@@ -26,18 +26,56 @@ class NotReadyReason(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Rotation:
+    """Where a blinding-key rotation stands, as the worker's registry shows it.
+
+    Key ids are a label and a check value of the secret (``k2.3f9a02c1``):
+    they are written into every registry record and reveal nothing of the key.
+    """
+
+    current_key: str
+    previous_key: str | None
+    current_records: int
+    previous_records: int
+
+    @property
+    def state(self) -> str:
+        """``none`` (one key), ``in_progress`` (records under the previous key are still
+        active: every event is matched under both), ``previous_retired`` (none are)."""
+        if self.previous_key is None:
+            return "none"
+        return "in_progress" if self.previous_records else "previous_retired"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "state": self.state,
+            "current_key": self.current_key,
+            "current_key_records": self.current_records,
+            "previous_key": self.previous_key,
+            "previous_key_records": self.previous_records,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Readiness:
     is_ready: bool
     reason: str
     """``ok`` or a :class:`NotReadyReason` value."""
     cause: str | None = None
     """For ``registry_halted``: what halted the reader (offsets and type names only)."""
+    rotation: Rotation | None = None
+    """The blinding keys in use; readiness does not depend on it."""
 
     def as_json(self) -> str:
         body: dict[str, object] = {"ready": self.is_ready, "reason": str(self.reason)}
         if self.cause is not None:
             body["cause"] = self.cause
+        if self.rotation is not None:
+            body["blinding_keys"] = self.rotation.as_dict()
         return json.dumps(body)
+
+    def with_rotation(self, rotation: Rotation) -> Readiness:
+        return Readiness(self.is_ready, self.reason, self.cause, rotation)
 
 
 READY = Readiness(True, "ok")

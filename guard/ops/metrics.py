@@ -155,6 +155,13 @@ class GuardMetrics:
             "Writer schemas held in the bounded schema cache.",
             registry=r,
         )
+        # Blinding-key rotation (issue 9): label values are the fixed roles, never key ids.
+        self.registry_active_records_by_key = Gauge(
+            "guard_registry_active_records_by_key",
+            "ACTIVE records by the blinding key that made them: current or previous (rotation).",
+            ["key"],
+            registry=r,
+        )
         self.published_while_not_ready = Counter(
             "guard_published_while_not_ready_total",
             "PUBLISH or REDACT decisions committed while not ready. Must stay 0.",

@@ -11,6 +11,9 @@ from typing import Any, Protocol
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
+from guard.kafka.clients import new_admin, new_consumer
+from guard.kafka.connection import KafkaConnection
+
 
 class RegistryClients(Protocol):
     def follower(self) -> Any:
@@ -24,15 +27,15 @@ class RegistryClients(Protocol):
 
 
 class KafkaRegistryClients:
-    """aiokafka clients for the broker at ``bootstrap``."""
+    """aiokafka clients for the cluster ``connection`` reaches."""
 
-    def __init__(self, bootstrap: str, client_id: str) -> None:
-        self._bootstrap = bootstrap
+    def __init__(self, connection: KafkaConnection, client_id: str) -> None:
+        self._connection = connection
         self._client_id = client_id
 
     def follower(self) -> AIOKafkaConsumer:
-        return AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap,
+        return new_consumer(
+            self._connection,
             client_id=self._client_id,
             group_id=None,
             enable_auto_commit=False,
@@ -42,8 +45,8 @@ class KafkaRegistryClients:
 
     def probe(self) -> AIOKafkaConsumer:
         # read_uncommitted on purpose: see RegistryReader.end_offsets.
-        return AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap,
+        return new_consumer(
+            self._connection,
             client_id=f"{self._client_id}-probe",
             group_id=None,
             enable_auto_commit=False,
@@ -51,6 +54,4 @@ class KafkaRegistryClients:
         )
 
     def admin(self) -> AIOKafkaAdminClient:
-        return AIOKafkaAdminClient(
-            bootstrap_servers=self._bootstrap, client_id=f"{self._client_id}-admin"
-        )
+        return new_admin(self._connection, client_id=f"{self._client_id}-admin")

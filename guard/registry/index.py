@@ -38,6 +38,12 @@ ProtectionListener = Callable[[Match, list[bytes], list[bytes]], None]
 _BASES = tuple(ProtectionBasis)
 _BASIS_NUMBER = {basis: n for n, basis in enumerate(_BASES)}
 
+CURRENT_KEY = 0
+"""Key role of records blinded under the worker's current blinding key."""
+PREVIOUS_KEY = 1
+"""Key role of records blinded under the key a rotation is retiring."""
+KEY_ROLES = 2
+
 
 class RegistryFull(Exception):
     """More active records than record numbers; the reader halts rather than drop one."""
@@ -50,8 +56,8 @@ class RegistryIndex:
     applications, so a lookup never sees a half-applied record.
     """
 
-    __slots__ = ("_bases", "_free", "_ids", "_listeners", "_numbers", "_slots", "_strong",
-                 "_weak", "_weak_slots")  # fmt: skip
+    __slots__ = ("_bases", "_free", "_ids", "_listeners", "_numbers", "_role_counts", "_roles",
+                 "_slots", "_strong", "_weak", "_weak_slots")  # fmt: skip
 
     def __init__(self) -> None:
         self._strong = SlotTable()
@@ -62,6 +68,8 @@ class RegistryIndex:
         self._slots: list[bytes] = []
         self._weak_slots: list[bytes] = []
         self._free: list[int] = []
+        self._roles = bytearray()
+        self._role_counts = [0] * KEY_ROLES
         self._listeners: list[ProtectionListener] = []
 
     def add_listener(self, listener: ProtectionListener) -> None:
@@ -72,11 +80,15 @@ class RegistryIndex:
         """
         self._listeners.append(listener)
 
-    def apply(self, record_ref: str, record: ProtectionRecord | None) -> None:
+    def apply(
+        self, record_ref: str, record: ProtectionRecord | None, *, key_role: int = CURRENT_KEY
+    ) -> None:
         """Apply one registry message: a new version of ``record_ref``, or a tombstone (None).
 
         A new version replaces the old one's keys entirely; REVOKED and a
-        tombstone both lift the protection.
+        tombstone both lift the protection. ``key_role`` says which blinding
+        key made its digests (:data:`CURRENT_KEY` or :data:`PREVIOUS_KEY`),
+        so :meth:`active_count_for` can tell when a retired key's records are gone.
         """
         if record_ref in self._numbers:
             self._remove(record_ref)
@@ -85,6 +97,8 @@ class RegistryIndex:
         packed = pack_slots(record.blinded_keys)
         weak_packed = pack_slots(record.weak_keys - record.blinded_keys)
         number = self._allocate(record_ref, record.basis, packed, weak_packed)
+        self._roles[number] = key_role
+        self._role_counts[key_role] += 1
         self._strong.add(packed, number)
         self._weak.add(weak_packed, number)
         for listener in self._listeners:
@@ -117,6 +131,10 @@ class RegistryIndex:
             if record_ref is not None:
                 match = self._match(number, is_strong=True)
                 yield match, slot_keys(self._slots[number]), slot_keys(self._weak_slots[number])
+
+    def active_count_for(self, key_role: int) -> int:
+        """Active records whose digests were made under ``key_role``'s key."""
+        return self._role_counts[key_role]
 
     @property
     def active_count(self) -> int:
@@ -170,11 +188,13 @@ class RegistryIndex:
             self._bases.append(_BASIS_NUMBER[basis])
             self._slots.append(packed)
             self._weak_slots.append(weak_packed)
+            self._roles.append(CURRENT_KEY)
         self._numbers[record_ref] = number
         return number
 
     def _remove(self, record_ref: str) -> None:
         number = self._numbers.pop(record_ref)
+        self._role_counts[self._roles[number]] -= 1
         self._strong.remove(self._slots[number], number)
         self._weak.remove(self._weak_slots[number], number)
         self._ids[number] = None

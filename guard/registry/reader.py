@@ -34,6 +34,7 @@ from aiokafka.errors import KafkaError, KafkaTimeoutError
 
 from guard.codec.errors import DecodeError
 from guard.config.settings import GuardConfig
+from guard.kafka.connection import KafkaConnection
 from guard.registry.clients import KafkaRegistryClients, RegistryClients
 from guard.registry.errors import (
     RegistryError,
@@ -42,7 +43,7 @@ from guard.registry.errors import (
     RegistryReaderFailed,
     RegistryUnavailable,
 )
-from guard.registry.index import RegistryIndex
+from guard.registry.index import CURRENT_KEY, PREVIOUS_KEY, RegistryIndex
 from guard.registry.model import ProtectionRecord
 from guard.registry.records import decode_protection_record
 from guard.topic_metadata import topic_partitions
@@ -98,6 +99,7 @@ class RegistryReader:
         index: RegistryIndex,
         decode: DecodeRecord,
         blinding_key_id: str,
+        previous_key_id: str | None = None,
         accepted_undecodable: frozenset[tuple[int, int]] = frozenset(),
         on_applied: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -108,7 +110,11 @@ class RegistryReader:
         self._topic = topic
         self.index = index
         self._decode = decode
-        self._blinding_key_id = blinding_key_id
+        self._key_roles = {blinding_key_id: CURRENT_KEY}
+        if previous_key_id is not None:
+            self._key_roles[previous_key_id] = PREVIOUS_KEY
+        self.key_ids = (blinding_key_id, previous_key_id)
+        """The current key id and, during a rotation, the previous one (else None)."""
         self._accepted_undecodable = accepted_undecodable
         self._on_applied = on_applied
         self._clock = clock
@@ -349,7 +355,8 @@ class RegistryReader:
                 offset,
             )
         else:
-            self.index.apply(record_ref, record)
+            role = CURRENT_KEY if record is None else self._key_roles[record.blinding_key_id]
+            self.index.apply(record_ref, record, key_role=role)
         self.applied[partition] = offset + 1
         self.applied_records += 1
         return True
@@ -370,8 +377,11 @@ class RegistryReader:
             raise _Unapplicable(f"undecodable: {type(exc).__name__}") from None
         if record.record_ref != record_ref:
             raise _Unapplicable("record_ref does not match the message key")
-        if record.blinding_key_id != self._blinding_key_id:
-            raise _Unapplicable("blinded under another blinding key id")
+        if record.blinding_key_id not in self._key_roles:
+            raise _Unapplicable(
+                "blinded under a key id that is neither GUARD_BLINDING_KEY_ID nor "
+                "GUARD_BLINDING_KEY_PREVIOUS_ID"
+            )
         return record_ref, record
 
 
@@ -383,20 +393,23 @@ class _Unapplicable(Exception):
 
 def reader_for(
     config: GuardConfig,
+    connection: KafkaConnection,
     blinding_key_id: str,
     index: RegistryIndex,
     *,
     client_id: str,
     on_applied: Callable[[float], None] | None = None,
+    previous_key_id: str | None = None,
 ) -> RegistryReader:
     """A reader of the configured registry topic into ``index``: the worker's, or a
     review command's (which restores the registry to re-decide held events)."""
     return RegistryReader(
-        clients=KafkaRegistryClients(config.brokers, client_id),
+        clients=KafkaRegistryClients(connection, client_id),
         topic=config.registry_topic,
         index=index,
         decode=decode_protection_record,
         blinding_key_id=blinding_key_id,
+        previous_key_id=previous_key_id,
         accepted_undecodable=config.registry_accepted_undecodable,
         on_applied=on_applied,
     )

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from guard.config.settings import GuardConfig
+from guard.kafka.clients import new_consumer
+from guard.kafka.connection import KafkaConnection
 from guard.retraction.service import Apply, LoadPublications
 from guard.stream.output import InputPartition
 
@@ -21,13 +23,13 @@ _FETCH_RECORDS = 10_000
 _IDLE_POLL_MS = 500
 
 
-def publications_loader(config: GuardConfig) -> LoadPublications:
+def publications_loader(config: GuardConfig, connection: KafkaConnection) -> LoadPublications:
     """Loads (and then follows) partition ``p`` of the publications topic for custody
     partition ``p``."""
 
     async def load(source: InputPartition, apply: Apply, caught_up: Callable[[], None]) -> None:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=config.brokers,
+        consumer = new_consumer(
+            connection,
             client_id=f"{config.app_id}-{config.worker_id}-publications",
             group_id=None,
             enable_auto_commit=False,

@@ -20,6 +20,8 @@ from guard.codec.avro import codec_for
 from guard.codec.schemas import SchemaName
 from guard.codec.wire import WriterSchema
 from guard.config.settings import GuardConfig
+from guard.kafka.clients import new_consumer
+from guard.kafka.connection import KafkaConnection, kafka_connection
 from guard.review.errors import ReviewError
 from guard.schemaregistry.wireformat import WireFormat
 from guard.topic_metadata import partitions_of
@@ -86,7 +88,7 @@ class HeldDecoder:
 
 
 async def open_review_topic(
-    bootstrap: str, topic: str, client_id: str = "guard-review"
+    connection: KafkaConnection, topic: str, client_id: str = "guard-review"
 ) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
     """A started, group-less ``read_committed`` consumer on every partition of the review
     topic, at its beginning. The caller stops it.
@@ -94,11 +96,11 @@ async def open_review_topic(
     Raises:
         ReviewError: the topic does not exist.
     """
-    numbers = await partitions_of(bootstrap, topic)
+    numbers = await partitions_of(connection, topic)
     if not numbers:
         raise ReviewError(f"GUARD_REVIEW_TOPIC ({topic}): topic does not exist")
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+    consumer = new_consumer(
+        connection,
         client_id=client_id,
         group_id=None,
         enable_auto_commit=False,
@@ -135,7 +137,7 @@ async def load_held(config: GuardConfig, wire: WireFormat | None = None) -> dict
                 await own.client.close()
     decoder = HeldDecoder(wire)
     held: dict[str, HeldEvent] = {}
-    consumer, partitions = await open_review_topic(config.brokers, config.review_topic)
+    consumer, partitions = await open_review_topic(kafka_connection(config), config.review_topic)
     try:
         ends = await consumer.end_offsets(partitions)
         remaining = {tp for tp in partitions if ends[tp] > 0}

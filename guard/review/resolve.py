@@ -27,15 +27,17 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import TopicPartition
 
 from guard.codec.errors import CodecError
 from guard.codec.schemas import SchemaName
 from guard.codec.wire import WriterSchema
-from guard.config.keys import registry_blinder, subject_ref_blinder
+from guard.config.keys import registry_keys, subject_ref_blinder
 from guard.config.settings import GuardConfig
 from guard.decision.engine import DecisionEngine
 from guard.decision.verdict import MatchStrength, Reason, Verdict
+from guard.kafka.clients import new_consumer, new_producer
+from guard.kafka.connection import kafka_connection
 from guard.policy.model import Decision, load_policy
 from guard.registry.index import RegistryIndex
 from guard.registry.reader import RegistryReader, reader_for
@@ -89,17 +91,17 @@ async def _resolve(
 ) -> list[Resolution]:
     if not actor.strip():
         raise ReviewError("--operator: give the name of the person resolving the events")
-    producer = AIOKafkaProducer(
-        bootstrap_servers=config.brokers,
+    producer = new_producer(
+        kafka_connection(config),
         transactional_id=review_transactional_id(config),
         enable_idempotence=True,
         acks="all",
     )
     wire = WireFormat.from_config(config)
-    if wire is not None:
-        await wire.register_outputs()  # the notice and audit ids this command writes under
-    await producer.start()  # fences any earlier review command first
     try:
+        if wire is not None:
+            await wire.register_outputs()  # the notice and audit ids this command writes under
+        await producer.start()  # fences any earlier review command first
         held = await load_held(config, wire)
         decider, reader = await _fresh_decider(config, wire)
         try:
@@ -207,9 +209,16 @@ async def _fresh_decider(
     config: GuardConfig, wire: WireFormat | None
 ) -> tuple[MessageDecider, RegistryReader]:
     """A decider over the registry as it is now: restored and read to its current end."""
-    blinder = registry_blinder(config)
+    keys = registry_keys(config)
     index = RegistryIndex()
-    reader = reader_for(config, blinder.key_id, index, client_id=f"{config.app_id}-review")
+    reader = reader_for(
+        config,
+        kafka_connection(config),
+        keys.current.key_id,
+        index,
+        client_id=f"{config.app_id}-review",
+        previous_key_id=keys.previous_key_id,
+    )
     await reader.start()
     try:
         await reader.wait_until_fresh()
@@ -219,15 +228,15 @@ async def _fresh_decider(
     if reader.is_halted:
         await reader.stop()
         raise ReviewError("the registry reader halted; resolve the registry first (guard status)")
-    engine = DecisionEngine(blinder, subject_ref_blinder(config), index,
-                            load_policy(config.policy_file))  # fmt: skip
+    engine = DecisionEngine(keys.current, subject_ref_blinder(config), index,
+                            load_policy(config.policy_file), previous=keys.previous)  # fmt: skip
     return MessageDecider(engine, OutputTopics.of(config), wire), reader
 
 
 async def _custody_event(config: GuardConfig, held: HeldEvent) -> bytes | None:
     """The custody event at the held position, when the custody topic still has it."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=config.brokers,
+    consumer = new_consumer(
+        kafka_connection(config),
         group_id=None,
         enable_auto_commit=False,
         isolation_level="read_committed",

@@ -25,6 +25,7 @@ from aiokafka.errors import KafkaError
 
 from guard.codec.errors import CodecError
 from guard.codec.wire import WriterSchema
+from guard.kafka.connection import KafkaConnection
 from guard.review.held import HeldDecoder, open_review_topic, position_of_key
 from guard.schemaregistry.wireformat import WireFormat
 
@@ -40,13 +41,13 @@ class HeldEventTracker:
     def __init__(
         self,
         *,
-        bootstrap: str,
+        connection: KafkaConnection,
         topic: str,
         publish: Publish,
         client_id: str = "guard-review",
         wire: WireFormat | None = None,
     ) -> None:
-        self._bootstrap = bootstrap
+        self._connection = connection
         self._topic = topic
         self._publish = publish
         self._client_id = client_id
@@ -65,7 +66,7 @@ class HeldEventTracker:
 
     async def start(self) -> None:
         self._consumer, _ = await open_review_topic(
-            self._bootstrap, self._topic, client_id=self._client_id
+            self._connection, self._topic, client_id=self._client_id
         )
         self._publish_counts()
         self._task = asyncio.create_task(self._follow(), name="review-tracker")

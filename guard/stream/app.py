@@ -28,9 +28,10 @@ from __future__ import annotations
 from typing import Any
 
 import faust
-from aiokafka import AIOKafkaProducer
 
 from guard.config.settings import GuardConfig
+from guard.kafka.clients import new_producer
+from guard.kafka.connection import KafkaConnection
 from guard.stream.output import ProducerFactory, TransactionalProducer
 from guard.stream.transport import TRANSPORT_SCHEME, ConsumerHooks, install, register
 from guard.stream.worker import GuardWorker
@@ -43,14 +44,19 @@ markers; it answers CONCURRENT_TRANSACTIONS until then, and aiokafka waits this 
 before asking again (its default, 100 ms, would be added to nearly every batch)."""
 
 
-def build_faust_app(config: GuardConfig) -> faust.App:
-    """A Faust app that consumes custody events through the guard's transport, never committing."""
+def build_faust_app(config: GuardConfig, connection: KafkaConnection) -> faust.App:
+    """A Faust app that consumes custody events through the guard's transport, never committing.
+
+    Faust hands ``broker_credentials`` to every aiokafka client it makes (the
+    group consumer and its producer), so they log in as the rest of the worker.
+    """
     register()
-    brokers = [f"{TRANSPORT_SCHEME}://{b.strip()}" for b in config.brokers.split(",")]
+    brokers = [f"{TRANSPORT_SCHEME}://{b.strip()}" for b in connection.bootstrap.split(",")]
     session = config.session_timeout
     return faust.App(
         config.app_id,
         broker=brokers,
+        broker_credentials=connection.faust_credentials(),
         broker_client_id=f"{config.app_id}-{config.worker_id}",
         datadir=config.data_dir,
         autodiscover=False,
@@ -100,12 +106,12 @@ def attach_worker(app: faust.App, config: GuardConfig, worker: GuardWorker) -> N
     app.on_partitions_assigned.connect(assigned)  # type: ignore[arg-type]
 
 
-def producer_factory(config: GuardConfig) -> ProducerFactory:
+def producer_factory(config: GuardConfig, connection: KafkaConnection) -> ProducerFactory:
     """Transactional aiokafka producers for one input partition each (idempotent, acks=all)."""
 
-    def new_producer(transactional_id: str) -> TransactionalProducer:
-        producer: TransactionalProducer = AIOKafkaProducer(
-            bootstrap_servers=config.brokers,
+    def partition_producer(transactional_id: str) -> TransactionalProducer:
+        producer: TransactionalProducer = new_producer(
+            connection,
             client_id=f"{config.worker_id}-{transactional_id}",
             transactional_id=transactional_id,
             transaction_timeout_ms=config.transaction_timeout_ms,
@@ -117,4 +123,4 @@ def producer_factory(config: GuardConfig) -> ProducerFactory:
         )
         return producer
 
-    return new_producer
+    return partition_producer

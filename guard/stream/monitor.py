@@ -16,8 +16,9 @@ from typing import Any, Protocol
 
 from faust.exceptions import ConsumerNotStarted
 
-from guard.ops.health import Readiness, assess_readiness
+from guard.ops.health import Readiness, Rotation, assess_readiness
 from guard.ops.metrics import GuardMetrics
+from guard.registry.index import CURRENT_KEY, PREVIOUS_KEY
 from guard.registry.reader import RegistryReader
 from guard.schemaregistry.cache import SchemaCache
 from guard.stream.output import InputPartition
@@ -65,7 +66,7 @@ class HealthMonitor:
 
     def readiness(self) -> Readiness:
         halted = self._reader.halted
-        return assess_readiness(
+        verdict = assess_readiness(
             has_started=self._state.has_started,
             is_restored=self._reader.is_restored,
             is_halted=halted is not None,
@@ -74,6 +75,18 @@ class HealthMonitor:
             now=self._clock(),
             stale_after=self._stale_after,
             schema_registry_unavailable=self._schema_waiting_since() is not None,
+        )
+        return verdict.with_rotation(self.rotation())
+
+    def rotation(self) -> Rotation:
+        """The blinding keys the reader accepts and how many active records each holds."""
+        current, previous = self._reader.key_ids
+        index = self._reader.index
+        return Rotation(
+            current_key=current,
+            previous_key=previous,
+            current_records=index.active_count_for(CURRENT_KEY),
+            previous_records=index.active_count_for(PREVIOUS_KEY),
         )
 
     def _schema_waiting_since(self) -> float | None:
@@ -138,6 +151,13 @@ class HealthMonitor:
         m.registry_restored.set(1 if reader.is_restored else 0)
         m.registry_halted.set(0 if reader.halted is None else 1)
         m.registry_active_records.set(reader.index.active_count)
+        m.registry_active_records_by_key.labels("current").set(
+            reader.index.active_count_for(CURRENT_KEY)
+        )
+        if reader.key_ids[1] is not None:
+            m.registry_active_records_by_key.labels("previous").set(
+                reader.index.active_count_for(PREVIOUS_KEY)
+            )
         if reader.last_caught_up_at is not None:
             age = now - reader.last_caught_up_at
             m.registry_caught_up_age.set(age)

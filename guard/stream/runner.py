@@ -16,15 +16,14 @@ from typing import cast
 
 import faust
 import mode
-from aiokafka import AIOKafkaConsumer
-from aiokafka.errors import KafkaError
 
 from guard import __version__
 from guard.config.errors import ConfigError
-from guard.config.keys import registry_blinder, subject_ref_blinder
+from guard.config.keys import RegistryKeys, registry_keys, subject_ref_blinder
 from guard.config.settings import GuardConfig
 from guard.decision.engine import DecisionEngine
-from guard.identity.blind import Blinder
+from guard.kafka.connection import KafkaConnection, kafka_connection
+from guard.kafka.preflight import check_login, check_worker_access
 from guard.ops.http import OpsServer
 from guard.ops.logs import configure_logging
 from guard.ops.metrics import GuardMetrics
@@ -45,45 +44,16 @@ from guard.topic_metadata import partitions_of
 log = logging.getLogger(__name__)
 
 
-async def check_topics(config: GuardConfig, timeout: float = 15.0) -> None:
-    """Fail with one line if the broker cannot be reached or a topic is missing.
-
-    aiokafka logs each failed connection attempt at ERROR; here that would
-    put a second line before the one that says what is wrong, so its logger
-    is quieted for the duration of the check.
-    """
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=config.brokers, request_timeout_ms=int(timeout * 1000)
-    )
-    client_log = logging.getLogger("aiokafka")
-    level = client_log.level
-    client_log.setLevel(logging.CRITICAL)
-    try:
-        try:
-            await asyncio.wait_for(consumer.start(), timeout)
-        except (KafkaError, TimeoutError, OSError) as exc:
-            raise ConfigError(
-                f"GUARD_BROKERS ({config.brokers}): cannot reach Kafka ({type(exc).__name__})"
-            ) from None
-        existing = await consumer.topics()
-    finally:
-        await consumer.stop()
-        client_log.setLevel(level)
-    wanted = {
-        "GUARD_CUSTODY_TOPIC": config.custody_topic,
-        "GUARD_REGISTRY_TOPIC": config.registry_topic,
-        "GUARD_PUBLIC_TOPIC": config.public_topic,
-        "GUARD_AUDIT_TOPIC": config.audit_topic,
-        "GUARD_DEADLETTER_TOPIC": config.deadletter_topic,
-        "GUARD_REVIEW_TOPIC": config.review_topic,
-        "GUARD_PUBLICATIONS_TOPIC": config.publications_topic,
-        "GUARD_RETRACTIONS_TOPIC": config.retractions_topic,
-    }
-    for env, topic in wanted.items():
-        if topic not in existing:
-            raise ConfigError(f"{env} ({topic}): topic does not exist on {config.brokers}")
-    custody = len(await partitions_of(config.brokers, config.custody_topic))
-    publications = len(await partitions_of(config.brokers, config.publications_topic))
+async def check_kafka(
+    config: GuardConfig, connection: KafkaConnection, timeout: float = 15.0
+) -> None:
+    """Fail with one line unless the worker can log in, every topic exists, its
+    principal may do everything it must (``guard.kafka.preflight``), and the
+    publications topic is partitioned like custody."""
+    await check_login(connection, timeout)
+    await check_worker_access(config, connection)
+    custody = len(await partitions_of(connection, config.custody_topic))
+    publications = len(await partitions_of(connection, config.publications_topic))
     if publications != custody:
         # A notice's publication goes to its custody partition's number.
         raise ConfigError(
@@ -134,6 +104,7 @@ class WorkerParts:
     """A fully wired worker, not yet started."""
 
     app: faust.App
+    connection: KafkaConnection
     worker: GuardWorker
     reader: RegistryReader
     monitor: HealthMonitor
@@ -147,17 +118,23 @@ class WorkerParts:
 
 def build_decider(
     config: GuardConfig,
-    blinder: Blinder,
+    keys: RegistryKeys,
     index: RegistryIndex,
     policy: Policy,
     wire: WireFormat | None = None,
 ) -> MessageDecider:
-    engine = DecisionEngine(blinder, subject_ref_blinder(config), index, policy)
+    engine = DecisionEngine(
+        keys.current, subject_ref_blinder(config), index, policy, previous=keys.previous
+    )
     return MessageDecider(engine, OutputTopics.of(config), wire)
 
 
 def build_reader(
-    config: GuardConfig, blinder: Blinder, index: RegistryIndex, metrics: GuardMetrics
+    config: GuardConfig,
+    connection: KafkaConnection,
+    keys: RegistryKeys,
+    index: RegistryIndex,
+    metrics: GuardMetrics,
 ) -> RegistryReader:
     def on_registry_applied(seconds: float) -> None:
         metrics.registry_applied_records.inc()
@@ -165,21 +142,28 @@ def build_reader(
 
     client_id = f"{config.app_id}-{config.worker_id}-registry"
     return reader_for(
-        config, blinder.key_id, index, client_id=client_id, on_applied=on_registry_applied
+        config,
+        connection,
+        keys.current.key_id,
+        index,
+        client_id=client_id,
+        on_applied=on_registry_applied,
+        previous_key_id=keys.previous_key_id,
     )
 
 
 def assemble(config: GuardConfig) -> WorkerParts:
     """Build every part of a worker; raises ConfigError for anything misconfigured."""
-    blinder = registry_blinder(config)
+    connection = kafka_connection(config)
+    keys = registry_keys(config)
     policy = load_policy(config.policy_file)
     metrics = GuardMetrics()
     metrics.build_info.info({"version": __version__, "policy_version": policy.version})
     index = RegistryIndex()
-    reader = build_reader(config, blinder, index, metrics)
+    reader = build_reader(config, connection, keys, index, metrics)
     wire = WireFormat.from_config(config, hold=True)
-    decider = build_decider(config, blinder, index, policy, wire)
-    app = build_faust_app(config)
+    decider = build_decider(config, keys, index, policy, wire)
+    app = build_faust_app(config, connection)
     state = WorkerState()
     monitor = HealthMonitor(
         state=state,
@@ -197,7 +181,7 @@ def assemble(config: GuardConfig) -> WorkerParts:
             app_id=config.app_id,
             group_id=config.app_id,
             transaction_timeout_ms=config.transaction_timeout_ms,
-            new_producer=producer_factory(config),
+            new_producer=producer_factory(config, connection),
         ),
         decider=decider,
         metrics=metrics,
@@ -215,17 +199,18 @@ def assemble(config: GuardConfig) -> WorkerParts:
             readiness=monitor.readiness,
             before_scrape=monitor.refresh,
         )
-    retractions = build_retractions(config, worker, reader, decider, metrics)
+    retractions = build_retractions(config, connection, worker, reader, decider, metrics)
     worker.observe(retractions)
     attach_worker(app, config, worker)
     return WorkerParts(
         app,
+        connection,
         worker,
         reader,
         monitor,
         ops_server,
         policy,
-        build_review_tracker(config, metrics, wire),
+        build_review_tracker(config, connection, metrics, wire),
         retractions,
         wire,
     )
@@ -233,6 +218,7 @@ def assemble(config: GuardConfig) -> WorkerParts:
 
 def build_retractions(
     config: GuardConfig,
+    connection: KafkaConnection,
     worker: GuardWorker,
     reader: RegistryReader,
     decider: MessageDecider,
@@ -254,14 +240,17 @@ def build_retractions(
         decider=decider,
         policy=decider.engine.policy,
         topics=OutputTopics.of(config),
-        load=publications_loader(config),
+        load=publications_loader(config, connection),
         commit_side=worker.commit_side,
         on_change=publish,
     )
 
 
 def build_review_tracker(
-    config: GuardConfig, metrics: GuardMetrics, wire: WireFormat | None = None
+    config: GuardConfig,
+    connection: KafkaConnection,
+    metrics: GuardMetrics,
+    wire: WireFormat | None = None,
 ) -> HeldEventTracker:
     """Follows the review topic so the review queue shows in the metrics."""
 
@@ -270,7 +259,7 @@ def build_review_tracker(
         metrics.review_oldest_held.set(oldest_held_at)
 
     return HeldEventTracker(
-        bootstrap=config.brokers, topic=config.review_topic, publish=publish, wire=wire
+        connection=connection, topic=config.review_topic, publish=publish, wire=wire
     )
 
 
@@ -279,15 +268,15 @@ def run_worker(config: GuardConfig) -> int:
     configure_logging(config.log_level, config.log_format)
     parts = assemble(config)
     Path(config.data_dir).mkdir(parents=True, exist_ok=True)
-    asyncio.run(check_topics(config))
+    asyncio.run(check_kafka(config, parts.connection))
     if parts.wire is not None:
         # Refuses to start (one line) if an output schema would break its subscribers.
         asyncio.run(parts.wire.register_outputs())
     log.info(
-        "guard worker %s starting: brokers=%s custody=%s registry=%s public=%s audit=%s "
+        "guard worker %s starting: kafka=%s custody=%s registry=%s public=%s audit=%s "
         "deadletter=%s review=%s policy=%s metrics=%s",
         __version__,
-        config.brokers,
+        parts.connection.describe(),
         config.custody_topic,
         config.registry_topic,
         config.public_topic,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord, TopicPartition
 
 from guard.codec.schemas import SchemaName
 from guard.config.settings import GuardConfig
+from guard.kafka.clients import new_consumer
+from guard.kafka.connection import kafka_connection
 from guard.schemaregistry.wireformat import WireFormat, batch_decoder
 from guard.subscriber.store import Change, SubscriberStore
 from guard.topic_metadata import partitions_of
@@ -21,8 +23,9 @@ async def subscribe(config: GuardConfig, db: Path, *, idle_exit: float | None) -
     """
     store = SubscriberStore(db)
     wire = WireFormat.from_config(config, hold=True)
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=config.brokers,
+    connection = kafka_connection(config)
+    consumer = new_consumer(
+        connection,
         group_id=None,
         enable_auto_commit=False,
         isolation_level="read_committed",
@@ -34,7 +37,7 @@ async def subscribe(config: GuardConfig, db: Path, *, idle_exit: float | None) -
         partitions = [
             TopicPartition(topic, n)
             for topic in (config.public_topic, config.retractions_topic)
-            for n in sorted(await partitions_of(config.brokers, topic))
+            for n in sorted(await partitions_of(connection, topic))
         ]
         consumer.assign(partitions)
         stored = store.next_offsets()

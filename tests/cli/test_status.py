@@ -45,3 +45,22 @@ def test_status_table_sums_decisions_and_lists_lag() -> None:
 def test_status_refuses_a_non_json_readiness_answer() -> None:
     with pytest.raises(CliError):
         parse_status("<html>", METRICS)
+
+
+def test_status_shows_the_rotation_state_from_readiness() -> None:
+    readyz = (
+        '{"ready": true, "reason": "ok", "blinding_keys": {"state": "in_progress", '
+        '"current_key": "k2.1a2b3c4d", "current_key_records": 4, '
+        '"previous_key": "k1.5e6f7a8b", "previous_key_records": 3}}'
+    )
+    table = render_status(parse_status(readyz, METRICS))
+    assert "k2.1a2b3c4d (4 records); previous k1.5e6f7a8b (3 records): rotation in_progress" in (
+        table
+    )
+    one_key = (
+        '{"ready": true, "reason": "ok", "blinding_keys": {"state": "none", '
+        '"current_key": "k1.5e6f7a8b", "current_key_records": 4, "previous_key": null, '
+        '"previous_key_records": 0}}'
+    )
+    last_row = render_status(parse_status(one_key, METRICS)).splitlines()[-1]
+    assert last_row.split() == ["blinding", "keys", "k1.5e6f7a8b", "(4", "records)"]

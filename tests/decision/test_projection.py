@@ -17,7 +17,7 @@ from decision_builders import (
     SUBJECT_REF_BLINDER,
     custody_event,
 )
-from hypothesis import given
+from hypothesis import given, reject
 from hypothesis import strategies as st
 
 from guard.decision.event import read_custody_facts
@@ -29,6 +29,7 @@ from guard.decision.projection import (
     subject_reference,
 )
 from guard.decision.subject import subject_identity
+from guard.identity.errors import IdentityTooLarge
 from guard.identity.keys import subject_keys
 from guard.identity.model import Identity, PersonName
 
@@ -138,7 +139,12 @@ def test_allowlist_never_carries_private_fields(
         middle_name="Middle",
     )
     for is_redacted in (False, True):
-        notice = notice_for(event, is_redacted=is_redacted)
+        try:
+            notice = notice_for(event, is_redacted=is_redacted)
+        except IdentityTooLarge:
+            # An alias of more than ten words: such an event is dead-lettered before any
+            # notice is made (test_engine covers that), so there is nothing to project.
+            reject()
         assert set(notice) == NOTICE_FIELDS
         for private in ("case_notes", "date_of_birth", "aliases", "fbi_number", "fins_number",
                         "country_of_birth", "source_system", "middle_name", "subject"):

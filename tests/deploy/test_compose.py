@@ -279,16 +279,33 @@ def test_worker_id_is_fixed_so_a_restart_fences_its_predecessor() -> None:
 
 
 def test_keys_come_from_compose_secrets_kept_out_of_git_and_the_image() -> None:
+    """The keys job copies each compose secret to a 0400 file of uid 10001 on a tmpfs
+    volume that the worker mounts read-only (the worker refuses shared key files)."""
     compose = load_compose()
-    guard = service("guard")
+    keys = service("keys")
     env = service_environment("guard")
     assert "GUARD_BLINDING_KEY" not in env and "GUARD_SUBJECT_REF_KEY" not in env
+    assert "secrets" not in service("guard"), "the worker must see only the private copies"
+    (keys_volume,) = [v for v in keys["volumes"] if v.startswith("guard-keys:")]
+    (guard_volume,) = [v for v in service("guard")["volumes"] if v.startswith("guard-keys:")]
+    copies = guard_volume.split(":")[1] + "/"
+    assert guard_volume.endswith(":ro")
+    assert compose["volumes"]["guard-keys"]["driver_opts"]["type"] == "tmpfs"
+    copy = " ".join(keys["command"])
+    assert "-o 10001 -g 10001 -m 0400" in copy and copy.endswith(keys_volume.split(":")[1] + "/")
+    assert service("guard")["depends_on"]["keys"]["condition"] == "service_completed_successfully"
+    canary = service("canary")
+    assert "secrets" not in canary, "the canary, too, sees only the private copies"
+    assert guard_volume in canary["volumes"]
+    assert canary["depends_on"]["keys"]["condition"] == "service_completed_successfully"
+    for variable in ("GUARD_BLINDING_KEY_FILE", "GUARD_SUBJECT_REF_KEY_FILE"):
+        assert service_environment("canary")[variable] == env[variable], variable
     readme = (SECRETS_DIR / "README.md").read_text()
     for variable in ("GUARD_BLINDING_KEY_FILE", "GUARD_SUBJECT_REF_KEY_FILE"):
         path = env[variable]
-        assert path.startswith(SECRETS_MOUNT), variable
-        secret = path.removeprefix(SECRETS_MOUNT)
-        assert secret in guard["secrets"], variable
+        assert path.startswith(copies), variable
+        secret = path.removeprefix(copies)
+        assert secret in keys["secrets"] and f"{SECRETS_MOUNT}{secret}" in copy, variable
         source = Path(compose["secrets"][secret]["file"])
         assert (REPO / source).parent == SECRETS_DIR, source
         assert f"`{source.name}`" in readme and variable in readme, source
@@ -328,7 +345,9 @@ def test_compose_file_is_valid_compose(tmp_path: Path) -> None:
     client has the compose plugin the file is also checked by compose itself.
     """
     compose = load_compose()
-    expected = {"kafka", "topics", "guard", "canary", "prometheus", "grafana", "schema-registry"}
+    expected = {
+        "kafka", "keys", "topics", "guard", "canary", "prometheus", "grafana", "schema-registry"
+    }  # fmt: skip
     assert set(compose["services"]) == expected
     for name, definition in compose["services"].items():
         for secret in definition.get("secrets", []):

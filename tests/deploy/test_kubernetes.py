@@ -50,6 +50,7 @@ from k8s_manifests import (
 from guard.config.settings import SETTINGS, load_config
 from guard.identity.blind import load_secret
 from guard.identity.errors import KeyMaterialError
+from guard.kafka.acls import Principals
 from guard.policy.model import load_policy
 
 # The oldest Kubernetes minor this deployment supports (PodDisruptionBudget's
@@ -61,7 +62,10 @@ KEYS_SECRET = "disclosure-guard-keys"
 KEY_FILES = {
     "GUARD_BLINDING_KEY_FILE": "blinding.key",
     "GUARD_SUBJECT_REF_KEY_FILE": "subject-ref.key",
+    "GUARD_SASL_PASSWORD_FILE": "kafka.password",
+    "GUARD_SSL_CA_FILE": "kafka-ca.pem",
 }
+INIT_CONTAINER = "install-keys"
 POD_NAME = "disclosure-guard-0"
 SETTING_NAMES = {setting.env for setting in SETTINGS}
 SECRET_SETTINGS = {setting.env for setting in SETTINGS if setting.is_secret}
@@ -194,17 +198,55 @@ def test_policy_file_is_the_mounted_default_drop_policy(
     assert dict(policy.actions) == {}, "the committed policy must drop every basis"
 
 
-def test_key_files_are_read_from_the_referenced_keys_secret(statefulset: dict[str, Any]) -> None:
+def _init_container(statefulset: dict[str, Any]) -> dict[str, Any]:
+    (init,) = [c for c in pod_spec(statefulset)["initContainers"] if c["name"] == INIT_CONTAINER]
+    found: dict[str, Any] = init
+    return found
+
+
+def test_key_files_are_private_copies_of_the_referenced_keys_secret(
+    statefulset: dict[str, Any],
+) -> None:
+    """The worker reads 0400 copies on an in-memory emptyDir; the init container makes them
+    from the Secret (which a non-root pod can only get as 0440), with umask 077."""
     environment = worker_environment(POD_NAME)
+    init = _init_container(statefulset)
+    init_mounts = {m["name"]: m for m in init["volumeMounts"]}
+    worker_mounts = {m["name"] for m in worker_container(statefulset)["volumeMounts"]}
+    secret = volume(statefulset, "keys-source")["secret"]
+    assert secret["secretName"] == KEYS_SECRET
+    assert secret.get("optional", False) is False, "a missing Secret must stop the pod"
+    assert secret["defaultMode"] == 0o440, "only the owner and the pod's fsGroup may read"
+    assert init_mounts["keys-source"]["readOnly"] is True
+    assert "keys-source" not in worker_mounts, "the worker must see only the private copies"
+    command = " ".join(init["command"])
+    assert "umask 077" in command
+    assert f"{init_mounts['keys-source']['mountPath']}/* {init_mounts['keys']['mountPath']}/" in (
+        command
+    )
     for variable, key in KEY_FILES.items():
         holder, inside = volume_holding(statefulset, environment[variable])
-        secret = holder.get("secret")
-        assert secret is not None, f"{variable} is not on a Secret volume"
-        assert secret["secretName"] == KEYS_SECRET
-        assert secret.get("optional", False) is False, "a missing Secret must stop the pod"
+        assert holder["name"] == "keys", f"{variable} is not on the private keys volume"
+        assert holder["emptyDir"]["medium"] == "Memory", "key copies must never reach a disk"
         assert key_at(secret, inside) == key, variable
-        assert secret["defaultMode"] == 0o440, "only the owner and the pod's fsGroup may read"
     assert pod_spec(statefulset)["securityContext"]["fsGroup"] == 10001
+
+
+def test_the_init_container_is_as_unprivileged_as_the_worker(
+    statefulset: dict[str, Any], container: dict[str, Any]
+) -> None:
+    init = _init_container(statefulset)
+    assert init["image"] == container["image"]
+    assert init["securityContext"] == container["securityContext"]
+
+
+def test_the_worker_connects_over_sasl_ssl_as_its_own_principal() -> None:
+    config = load_config(worker_environment(POD_NAME))
+    assert config.security_protocol == "SASL_SSL"
+    assert config.sasl_mechanism.startswith("SCRAM-")
+    assert config.sasl_username == Principals().worker.removeprefix("User:")
+    assert config.ssl_check_hostname is True
+    assert config.sasl_password is None and config.sasl_password_file is not None
 
 
 def test_secret_example_matches_the_reference_and_holds_no_usable_key(
@@ -212,7 +254,7 @@ def test_secret_example_matches_the_reference_and_holds_no_usable_key(
 ) -> None:
     (example,) = documents_of(SECRET_EXAMPLE)
     assert example.kind == "Secret"
-    assert example.name == volume(statefulset, "keys")["secret"]["secretName"] == KEYS_SECRET
+    assert example.name == volume(statefulset, "keys-source")["secret"]["secretName"] == KEYS_SECRET
     values: dict[str, str] = example.doc["stringData"]
     assert set(values) == set(KEY_FILES.values())
     instructions = SECRET_EXAMPLE.read_text()

@@ -11,8 +11,12 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from guard.devbroker.errors import TopicSetupError
 from guard.devbroker.topics import TopicSpec, ensure_topics
+from guard.kafka.connection import KafkaConnection
 
 UNKNOWN_TOPIC_OR_PARTITION = 3
+
+
+plaintext = KafkaConnection.plaintext
 
 
 def unique(prefix: str) -> str:
@@ -41,7 +45,7 @@ async def test_creates_topics_with_partitions_and_compaction(kafka_bootstrap: st
     plain, compacted = unique("plain"), unique("compacted")
 
     await ensure_topics(
-        kafka_bootstrap,
+        plaintext(kafka_bootstrap),
         [
             TopicSpec(plain, partitions=3, config={"retention.ms": "3600000"}),
             TopicSpec(compacted, compacted=True),
@@ -59,10 +63,10 @@ async def test_creates_topics_with_partitions_and_compaction(kafka_bootstrap: st
 
 async def test_existing_topics_are_left_as_they_are(kafka_bootstrap: str) -> None:
     name = unique("existing")
-    await ensure_topics(kafka_bootstrap, [TopicSpec(name, partitions=2)])
+    await ensure_topics(plaintext(kafka_bootstrap), [TopicSpec(name, partitions=2)])
 
-    await ensure_topics(kafka_bootstrap, [TopicSpec(name, partitions=2)])
-    await ensure_topics(kafka_bootstrap, [TopicSpec(name, partitions=5)])
+    await ensure_topics(plaintext(kafka_bootstrap), [TopicSpec(name, partitions=2)])
+    await ensure_topics(plaintext(kafka_bootstrap), [TopicSpec(name, partitions=5)])
 
     partitions, _ = await describe(kafka_bootstrap, name)
     assert partitions == 2
@@ -70,11 +74,11 @@ async def test_existing_topics_are_left_as_they_are(kafka_bootstrap: str) -> Non
 
 async def test_broker_refusal_names_the_topic_and_the_error(kafka_bootstrap: str) -> None:
     with pytest.raises(TopicSetupError, match=r"'not a valid name!'.*InvalidTopic"):
-        await ensure_topics(kafka_bootstrap, [TopicSpec("not a valid name!")])
+        await ensure_topics(plaintext(kafka_bootstrap), [TopicSpec("not a valid name!")])
 
 
 async def test_no_specs_needs_no_broker() -> None:
-    await ensure_topics("127.0.0.1:1", [])
+    await ensure_topics(plaintext("127.0.0.1:1"), [])
 
 
 @pytest.mark.parametrize(

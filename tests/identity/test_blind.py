@@ -78,7 +78,19 @@ def test_load_secret_reads_hex_and_base64(written: str) -> None:
 def test_load_secret_reads_a_key_file(tmp_path: Path) -> None:
     key_file = tmp_path / "blinding.key"
     key_file.write_text(SECRET.hex() + "\n")
+    key_file.chmod(0o600)
     assert load_secret(None, key_file, what="GUARD_BLINDING_KEY") == SECRET
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o620, 0o644, 0o660])
+def test_a_key_file_others_may_access_is_refused_with_the_fix(tmp_path: Path, mode: int) -> None:
+    key_file = tmp_path / "blinding.key"
+    key_file.write_text(SECRET.hex())
+    key_file.chmod(mode)
+    error = _refusal(None, key_file)
+    assert f"mode {mode:04o}" in str(error)
+    assert f"chmod 600 {key_file}" in str(error)
+    assert SECRET.hex() not in str(error)
 
 
 def test_ambiguous_text_is_read_as_hex_unless_prefixed() -> None:
@@ -110,6 +122,7 @@ def test_unreadable_key_file_is_refused(tmp_path: Path) -> None:
 def test_binary_key_file_is_refused(tmp_path: Path) -> None:
     key_file = tmp_path / "binary.key"
     key_file.write_bytes(b"\xff" * 40)
+    key_file.chmod(0o600)
     _refusal(None, key_file)
 
 

@@ -11,7 +11,7 @@ from registry_doubles import InMemoryRegistryClients, InMemoryRegistryTopic
 
 from guard.codec.errors import DecodeError
 from guard.registry.errors import RegistryHalted, RegistryPartitionsChanged, RegistryReaderFailed
-from guard.registry.index import RegistryIndex
+from guard.registry.index import CURRENT_KEY, PREVIOUS_KEY, RegistryIndex
 from guard.registry.model import ProtectionBasis, ProtectionRecord, ProtectionStatus
 from guard.registry.reader import PARTITION_CHECK_EVERY, RegistryReader
 
@@ -135,7 +135,7 @@ async def test_a_decoder_bug_halts_as_a_reader_failure_not_as_a_bad_record(
 class BrokenIndex(RegistryIndex):
     __slots__ = ()
 
-    def apply(self, record_id: str, record: ProtectionRecord | None) -> None:
+    def apply(self, record_id: str, record: ProtectionRecord | None, *, key_role: int = 0) -> None:
         raise RuntimeError("an index bug")
 
 
@@ -178,3 +178,44 @@ async def test_a_partition_added_while_running_halts_the_reader(
     assert isinstance(running.halted, RegistryPartitionsChanged)
     assert running.halted.cause == "registry partitions changed from 1 to 2"
     assert not running.has_reached({0: 0})
+
+
+def rotating_reader(topic: InMemoryRegistryTopic, previous: str | None) -> RegistryReader:
+    return RegistryReader(
+        clients=InMemoryRegistryClients(topic),
+        topic=topic.name,
+        index=RegistryIndex(),
+        decode=decode,
+        blinding_key_id="k2.new",
+        previous_key_id=previous,
+        clock=Clock(),
+    )
+
+
+async def test_during_a_rotation_records_under_the_previous_key_are_applied_as_such(
+    topic: InMemoryRegistryTopic,
+) -> None:
+    topic.append(b"rec-1", b"ok:rec-1")  # blinded under KEY_ID, now the previous key
+    reader = rotating_reader(topic, previous=KEY_ID)
+    await reader.start()
+    try:
+        await reader.wait_until_fresh()
+        assert reader.key_ids == ("k2.new", KEY_ID)
+        assert reader.index.active_count_for(PREVIOUS_KEY) == 1
+        assert reader.index.active_count_for(CURRENT_KEY) == 0
+    finally:
+        await reader.stop()
+
+
+async def test_a_record_under_a_key_the_worker_does_not_hold_halts_it(
+    topic: InMemoryRegistryTopic,
+) -> None:
+    topic.append(b"rec-1", b"ok:rec-1")
+    reader = rotating_reader(topic, previous=None)
+    await reader.start()
+    try:
+        assert await never(reader.wait_until_fresh())
+        assert isinstance(reader.halted, RegistryHalted)
+        assert "GUARD_BLINDING_KEY_PREVIOUS_ID" in reader.halted.cause
+    finally:
+        await reader.stop()

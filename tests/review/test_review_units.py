@@ -10,6 +10,7 @@ from guard.codec.avro import codec_for
 from guard.codec.jsonlines import custody_event_from_json
 from guard.codec.schemas import SchemaName
 from guard.decision.verdict import Reason
+from guard.kafka.connection import KafkaConnection
 from guard.policy.model import Decision
 from guard.review.held import HeldEvent
 from guard.review.resolve import Resolution
@@ -29,7 +30,7 @@ def held_value(held_at: datetime, event: bytes | None = b"raw") -> bytes:
 
 def test_the_tracker_counts_held_events_until_their_tombstones() -> None:
     published: list[tuple[int, float]] = []
-    tracker = HeldEventTracker(bootstrap="unused", topic="review",
+    tracker = HeldEventTracker(connection=KafkaConnection.plaintext("unused"), topic="review",
                                publish=lambda n, t: published.append((n, t)))  # fmt: skip
     tracker.apply(b"custody/0/7", held_value(NOW - timedelta(hours=2)))
     tracker.apply(b"custody/1/9", held_value(NOW))
@@ -43,7 +44,9 @@ def test_the_tracker_counts_held_events_until_their_tombstones() -> None:
 
 
 def test_an_unreadable_review_record_still_counts_as_held() -> None:
-    tracker = HeldEventTracker(bootstrap="unused", topic="review", publish=lambda n, t: None)
+    tracker = HeldEventTracker(
+        connection=KafkaConnection.plaintext("unused"), topic="review", publish=lambda n, t: None
+    )
     tracker.apply(b"custody/0/8", b"\xff not avro")
     assert tracker.held_count == 1
 

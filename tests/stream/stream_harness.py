@@ -29,6 +29,7 @@ from guard.config.keys import registry_blinder, subject_ref_blinder
 from guard.config.settings import GuardConfig
 from guard.decision.projection import notice_id
 from guard.decision.references import event_reference
+from guard.kafka.connection import KafkaConnection, kafka_connection
 from guard.registry.model import record_reference
 
 DECISION_TIMEOUT = 120.0
@@ -182,6 +183,11 @@ class GuardHarness:
             p.read_text(errors="replace") for p in outs if p.exists()
         )
 
+    @property
+    def connection(self) -> KafkaConnection:
+        """How the harness reaches the broker: as the worker's configuration says."""
+        return kafka_connection(self.config)
+
     # -- writing --------------------------------------------------------------
 
     async def protect(self, *entries: dict[str, Any]) -> None:
@@ -250,7 +256,7 @@ class GuardHarness:
     ) -> list[dict[str, Any]]:
         decode = codec_for(SchemaName.GUARD_DECISION).decode
         records = await read_records(
-            self.config.brokers, self.topics.audit, at_least=at_least, timeout=timeout, drain=drain
+            self.connection, self.topics.audit, at_least=at_least, timeout=timeout, drain=drain
         )
         decided = [decode(r.value) for r in records if r.value is not None]
         by_position: dict[tuple[str, int, int], str | None] = {}
@@ -267,7 +273,7 @@ class GuardHarness:
     async def notices(self, at_least: int = 0, timeout: float = 2.0) -> list[dict[str, Any]]:
         decode = codec_for(SchemaName.PUBLIC_NOTICE).decode
         records = await read_records(
-            self.config.brokers, self.topics.public, at_least=at_least, timeout=timeout
+            self.connection, self.topics.public, at_least=at_least, timeout=timeout
         )
         notices = [decode(r.value) for r in records if r.value is not None]
         for notice in notices:
@@ -276,7 +282,7 @@ class GuardHarness:
 
     async def public_bytes(self) -> list[bytes]:
         records = await read_records(
-            self.config.brokers, self.topics.public, at_least=0, timeout=2.0
+            self.connection, self.topics.public, at_least=0, timeout=2.0
         )
         return [
             (r.key or b"") + (r.value or b"") + b"".join(v for _, v in r.headers) for r in records
@@ -284,7 +290,7 @@ class GuardHarness:
 
     async def dead_letters(self, at_least: int, timeout: float = DECISION_TIMEOUT) -> list[Any]:
         return await read_records(
-            self.config.brokers, self.topics.deadletter, at_least=at_least, timeout=timeout
+            self.connection, self.topics.deadletter, at_least=at_least, timeout=timeout
         )
 
 

@@ -18,6 +18,7 @@ from aiokafka.errors import KafkaError, ProducerFenced
 
 from guard.cli.tail import read_records
 from guard.config.settings import load_config
+from guard.kafka.connection import KafkaConnection
 from guard.stream.app import producer_factory
 from guard.stream.errors import PartitionFenced
 from guard.stream.output import InputPartition, OutRecord, TransactionalOutput
@@ -39,7 +40,7 @@ def outputs_for(bootstrap: str, topics: Any) -> TransactionalOutput:
         app_id=config.app_id,
         group_id=config.app_id,
         transaction_timeout_ms=config.transaction_timeout_ms,
-        new_producer=producer_factory(config),
+        new_producer=producer_factory(config, KafkaConnection.plaintext(bootstrap)),
     )
 
 
@@ -77,7 +78,9 @@ async def test_the_next_owner_fences_a_transaction_left_open_by_the_last(
         # collect them now so asyncio logs that here, not during a later import.
         gc.collect()
 
-    audit = await read_records(kafka_bootstrap, topic_names.audit, at_least=1, timeout=10)
+    audit = await read_records(
+        KafkaConnection.plaintext(kafka_bootstrap), topic_names.audit, at_least=1, timeout=10
+    )
     assert [r.value for r in audit] == [b"owner"]
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     await admin.start()

@@ -23,6 +23,11 @@ class ReaderView:
     halted: RegistryError | None = None
     last_caught_up_at: float | None = 100.0
     index: RegistryIndex = field(default_factory=RegistryIndex)
+    key_ids: tuple[str, str | None] = ("k1.00000000", None)
+
+
+ONE_KEY = {"state": "none", "current_key": "k1.00000000", "current_key_records": 0,
+           "previous_key": None, "previous_key_records": 0}  # fmt: skip
 
 
 @dataclass
@@ -61,9 +66,11 @@ def monitor(reader: ReaderView, state: WorkerState, clock: Clock) -> tuple[Healt
 def test_ready_then_stale_as_the_clock_moves() -> None:
     clock = Clock()
     health, _ = monitor(ReaderView(), WorkerState(has_started=True), clock)
-    assert health.readiness().as_json() == '{"ready": true, "reason": "ok"}'
+    ready = json.loads(health.readiness().as_json())
+    assert ready == {"ready": True, "reason": "ok", "blinding_keys": ONE_KEY}
     clock.now = 116.0
-    assert json.loads(health.readiness().as_json()) == {"ready": False, "reason": "registry_stale"}
+    stale = json.loads(health.readiness().as_json())
+    assert stale == {"ready": False, "reason": "registry_stale", "blinding_keys": ONE_KEY}
 
 
 def test_a_failed_reader_reads_halted_with_its_cause_not_stale() -> None:
@@ -73,6 +80,7 @@ def test_a_failed_reader_reads_halted_with_its_cause_not_stale() -> None:
         "ready": False,
         "reason": "registry_halted",
         "cause": "registry reader failed: KeyError",
+        "blinding_keys": ONE_KEY,
     }
 
 

@@ -100,6 +100,11 @@ async def test_readiness_turns_503_when_the_registry_is_unreachable_and_recovers
     guard.start_worker(GUARD_REGISTRY_STALE_AFTER="3")
     await guard.wait_for_status("/readyz", 200)
     assert (await guard.wait_for_status("/healthz", 200)) == '{"alive": true}\n'
+    # Readiness speaks of the registry only: wait until the group has given the
+    # worker its partitions too (one decision), or the outage would fall into
+    # its first join (a join without the topic's metadata gets no partitions).
+    await guard.send(custody_event("before-outage", a_number="A-321-000-124"))
+    await guard.decisions(at_least=1)
 
     broker.stop()
     body = await guard.wait_for_status("/readyz", 503)
@@ -110,5 +115,5 @@ async def test_readiness_turns_503_when_the_registry_is_unreachable_and_recovers
     await guard.wait_for_status("/readyz", 200, timeout=180)
     # And it still decides after the outage.
     await guard.send(custody_event("after-outage", a_number="A-321-000-123"))
-    (decision,) = await guard.decisions(at_least=1)
-    assert decision["decision"] == "PUBLISH"
+    decided = {d["event_id"]: d for d in await guard.decisions(at_least=2)}
+    assert decided["after-outage"]["decision"] == "PUBLISH"

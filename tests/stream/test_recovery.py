@@ -181,7 +181,7 @@ async def test_a_failed_output_transaction_stops_the_worker_and_loses_nothing(
         code = await asyncio.to_thread(guard.wait_for_exit, 180)
         assert code == 70
         assert "stopping the worker so the batch is decided again" in guard.stderr_text()
-        await ensure_topics(guard.config.brokers, [TopicSpec(guard.topics.public, compacted=True)])
+        await ensure_topics(guard.connection, [TopicSpec(guard.topics.public, compacted=True)])
     finally:
         await admin.close()
 

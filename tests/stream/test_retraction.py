@@ -59,7 +59,7 @@ async def withdrawn(guard: GuardHarness, at_least: int, timeout: float = 90.0) -
 
 
 async def public_records(guard: GuardHarness) -> list[Any]:
-    return await read_records(guard.config.brokers, guard.topics.public, at_least=0, timeout=2.0)
+    return await read_records(guard.connection, guard.topics.public, at_least=0, timeout=2.0)
 
 
 async def test_a_protection_withdraws_what_was_published_and_the_subscriber_forgets_it(
@@ -84,7 +84,7 @@ async def test_a_protection_withdraws_what_was_published_and_the_subscriber_forg
     # One tombstone per custody partition that had published about Ana (same key).
     tombstones = [r for r in await public_records(guard) if r.value is None]
     assert {r.key for r in tombstones} == {ana_ref.encode()}
-    retractions = await read_records(guard.config.brokers, guard.topics.retractions,
+    retractions = await read_records(guard.connection, guard.topics.retractions,
                                      at_least=2, timeout=10)  # fmt: skip
     decode = codec_for(SchemaName.RETRACTION).decode
     assert {decode(r.value)["subject_ref"] for r in retractions if r.value} == {ana_ref}
@@ -205,7 +205,7 @@ async def test_a_worker_killed_while_withdrawing_leaves_each_notice_withdrawn_on
     retracted = await withdrawn(guard, 300, timeout=120)
 
     assert Counter(d["event_id"] for d in retracted) == {f"ana-{n}": 1 for n in range(300)}
-    retractions = await read_records(guard.config.brokers, guard.topics.retractions,
+    retractions = await read_records(guard.connection, guard.topics.retractions,
                                      at_least=300, timeout=10)  # fmt: skip
     decode = codec_for(SchemaName.RETRACTION).decode
     assert len({decode(r.value)["notice_id"] for r in retractions if r.value}) == len(retractions)

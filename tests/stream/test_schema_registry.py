@@ -109,7 +109,7 @@ class Subscriber:
 
     async def read(self, topic: str, at_least: int, timeout: float = 120.0) -> list[Any]:
         records = await read_records(
-            self._guard.config.brokers, topic, at_least=at_least, timeout=timeout
+            self._guard.connection, topic, at_least=at_least, timeout=timeout
         )
         context = SerializationContext(topic, MessageField.VALUE)
         return [self._deserialize(r.value, context) for r in records if r.value is not None]
@@ -220,7 +220,7 @@ async def test_a_registry_outage_holds_the_batch_until_it_answers(
     body = await guard.wait_for_status("/readyz", 503)
     assert json.loads(body)["reason"] == "schema_registry_unavailable"
     await asyncio.sleep(3)  # the batch stays undecided however long the outage lasts
-    records = await read_records(guard.config.brokers, guard.topics.audit, at_least=0, timeout=1)
+    records = await read_records(guard.connection, guard.topics.audit, at_least=0, timeout=1)
     assert len(records) == 1, "decided while the schema registry did not answer"
 
     registry.start()

@@ -46,7 +46,7 @@ async def _audit(guard: GuardHarness, at_least: int) -> list[dict[str, Any]]:
     )
     context = SerializationContext(guard.topics.audit, MessageField.VALUE)
     records = await read_records(
-        guard.config.brokers, guard.topics.audit, at_least=at_least, timeout=120
+        guard.connection, guard.topics.audit, at_least=at_least, timeout=120
     )
     decided = [deserialize(r.value, context) for r in records if r.value is not None]
     for decision in decided:
