@@ -12,7 +12,7 @@ import asyncio
 import uuid
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
 import pytest
@@ -21,10 +21,10 @@ from guard.cli.topics import topic_specs
 from guard.config.settings import load_config
 from guard.devbroker.broker import LocalKafkaBroker, free_port
 from guard.devbroker.secure import ADMIN_USER, SecureBroker
-from guard.devbroker.topics import ensure_topics
 from guard.kafka.acls import Principals, grants
 from guard.kafka.acls import apply as apply_acls
 from guard.kafka.connection import KafkaConnection, kafka_connection
+from guard.kafka.topics import ensure_topics
 
 _BROKER_START_TIMEOUT_SECONDS = 120.0
 _BROKER_FIXTURES = frozenset(
@@ -53,6 +53,12 @@ class TopicNames:
     publications: str
     """What was published, for retractions (compacted, partitioned like custody)."""
     retractions: str
+
+    @classmethod
+    def fresh(cls) -> TopicNames:
+        """Names no other test uses (``KIND-RUN``); nothing is created."""
+        run = uuid.uuid4().hex[:12]
+        return cls(*(f"{field.name}-{run}" for field in fields(cls)))
 
     def all(self) -> tuple[str, ...]:
         return (self.custody, self.registry, self.public, self.audit, self.deadletter,
@@ -120,17 +126,7 @@ def private_topic_names(private_kafka: LocalKafkaBroker) -> TopicNames:
 def create_topic_names(bootstrap: str) -> TopicNames:
     """Fresh, uniquely named topics for one test on the broker at ``bootstrap``, made
     exactly as ``guard topics create`` makes them (partitions and configs)."""
-    run = uuid.uuid4().hex[:12]
-    names = TopicNames(
-        custody=f"custody-{run}",
-        registry=f"registry-{run}",
-        public=f"public-{run}",
-        audit=f"audit-{run}",
-        deadletter=f"deadletter-{run}",
-        review=f"review-{run}",
-        publications=f"publications-{run}",
-        retractions=f"retractions-{run}",
-    )
+    names = TopicNames.fresh()
     config = load_config({"GUARD_BROKERS": bootstrap, **names.environment()})
     run_in_own_loop(ensure_topics(KafkaConnection.plaintext(bootstrap), topic_specs(config)))
     return names
@@ -162,9 +158,8 @@ class SecureKafka:
         Returns the topics and the ``GUARD_*`` variables (topics, app id) that
         every party's configuration shares.
         """
-        run = uuid.uuid4().hex[:12]
-        kinds = ("custody", "registry", "public", "audit", "deadletter", "review")
-        names = TopicNames(*(f"{kind}-{run}" for kind in kinds))
+        names = TopicNames.fresh()
+        run = names.custody.removeprefix("custody-")
         shared = {**names.environment(), "GUARD_APP_ID": app_id or f"guard-{run}"}
         admin = {**self.environment(ADMIN_USER), **shared}
         config = load_config(admin)
