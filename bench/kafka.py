@@ -31,10 +31,10 @@ from guard.cli.topics import topic_specs
 from guard.config.keys import registry_blinder
 from guard.config.settings import GuardConfig, load_config
 from guard.devbroker.broker import LocalKafkaBroker, free_port
-from guard.devbroker.topics import TopicSpec, ensure_topics
 from guard.identity.blind import Blinder
 from guard.kafka.clients import new_admin, new_consumer, new_producer
 from guard.kafka.connection import KafkaConnection, kafka_connection
+from guard.kafka.topics import TopicSpec, ensure_topics
 from guard.registry.model import ProtectionRecord
 from guard.topic_metadata import partitions_of
 

@@ -34,9 +34,9 @@ from guard.decision.projection import notice_id
 from guard.decision.references import event_reference
 from guard.devbroker.broker import LocalKafkaBroker, free_port
 from guard.devbroker.jars import ensure_kafka_jars
-from guard.devbroker.topics import ensure_topics
 from guard.kafka.clients import new_producer
 from guard.kafka.connection import kafka_connection
+from guard.kafka.topics import ensure_topics
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 DECISION_TIMEOUT_SECONDS = 180.0

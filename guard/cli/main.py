@@ -23,8 +23,8 @@ from guard.cli.errors import CliError
 from guard.codec.errors import CodecError
 from guard.config.errors import ConfigError
 from guard.config.settings import load_config
-from guard.devbroker.errors import DevBrokerError
 from guard.identity.errors import IdentityError
+from guard.kafka.errors import TopicSetupError
 from guard.policy.errors import PolicyError
 from guard.registry.errors import RegistryError
 from guard.review.errors import ReviewError
@@ -36,7 +36,7 @@ EXPECTED_FAILURES = (
     CodecError,
     IdentityError,
     PolicyError,
-    DevBrokerError,
+    TopicSetupError,
     RegistryError,
     ReviewError,
     KafkaError,
@@ -238,8 +238,8 @@ def _status(args: argparse.Namespace) -> int:
 
 def _topics(args: argparse.Namespace) -> int:
     from guard.cli.topics import topic_specs
-    from guard.devbroker.topics import ensure_topics
     from guard.kafka.connection import kafka_connection
+    from guard.kafka.topics import ensure_topics
 
     config = load_config()
     asyncio.run(ensure_topics(kafka_connection(config), topic_specs(config)))
@@ -376,9 +376,14 @@ def _dev_broker(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: the worker's path never loads development tooling.
     from guard.cli.demo import run_demo
+    from guard.devbroker.errors import DevBrokerError
 
-    return run_demo(keep_dir=args.keep_dir)
+    try:
+        return run_demo(keep_dir=args.keep_dir)
+    except DevBrokerError as error:
+        raise CliError(str(error)) from None
 
 
 # --- guard acls (issue 9) -------------------------------------------------------

@@ -13,7 +13,7 @@ history.
 from __future__ import annotations
 
 from guard.config.settings import GuardConfig
-from guard.devbroker.topics import TopicSpec
+from guard.kafka.topics import TopicSpec
 
 COMPACTED = {"min.compaction.lag.ms": "60000"}
 

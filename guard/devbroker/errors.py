@@ -9,7 +9,7 @@ from __future__ import annotations
 
 
 class DevBrokerError(Exception):
-    """The local broker, its jars or its topics could not be made ready.
+    """The local broker or its jars could not be made ready.
 
     Messages are one line and name the tool, port or topic involved; the
     broker never sees protected identifiers, so there is nothing to redact.
@@ -22,7 +22,3 @@ class KafkaJarsError(DevBrokerError):
 
 class BrokerStartError(DevBrokerError):
     """The broker process could not be started or never became ready."""
-
-
-class TopicSetupError(DevBrokerError):
-    """A topic specification is invalid or the broker refused to create it."""

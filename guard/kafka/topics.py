@@ -1,4 +1,5 @@
-"""Create the topics a test or a development run needs, tolerating ones that exist.
+"""Create the topics the guard needs (``guard topics create``, tests, the dev broker),
+tolerating ones that exist.
 
 The dev broker has topic auto-creation switched off so that a misspelt topic
 fails instead of quietly becoming a new, unwatched feed; everything the guard
@@ -19,9 +20,9 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaTimeoutError, for_code
 from aiokafka.structs import TopicPartition
 
-from guard.devbroker.errors import TopicSetupError
 from guard.kafka.clients import new_admin, new_consumer
 from guard.kafka.connection import KafkaConnection
+from guard.kafka.errors import TopicSetupError
 
 _NO_ERROR = 0
 _TOPIC_ALREADY_EXISTS = 36

@@ -120,7 +120,7 @@ def test_mutual_tls_loads_the_client_certificate_and_refuses_a_shared_key(
 
 def test_hostname_checking_can_be_turned_off_only_explicitly(ca: DevCertificateAuthority) -> None:
     env = {"GUARD_SECURITY_PROTOCOL": "SSL", "GUARD_SSL_CA_FILE": str(ca.cert_path)}
-    assert connection_for(**env).ssl_context.check_hostname  # type: ignore[union-attr]
+    assert connection_for(**env).ssl_context.check_hostname
     relaxed = connection_for(**env, GUARD_SSL_CHECK_HOSTNAME="false")
     assert relaxed.ssl_context is not None and not relaxed.ssl_context.check_hostname
     assert relaxed.librdkafka_options()["ssl.endpoint.identification.algorithm"] == "none"

@@ -9,9 +9,9 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from guard.devbroker.errors import TopicSetupError
-from guard.devbroker.topics import TopicSpec, ensure_topics
 from guard.kafka.connection import KafkaConnection
+from guard.kafka.errors import TopicSetupError
+from guard.kafka.topics import TopicSpec, ensure_topics
 
 UNKNOWN_TOPIC_OR_PARTITION = 3
 

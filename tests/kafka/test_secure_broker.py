@@ -84,7 +84,8 @@ def test_no_secret_reaches_the_log_metrics_status_or_repr(parties: Parties) -> N
 
 
 def _connection(parties: Parties, party: str) -> KafkaConnection:
-    return parties.secure.connection(USERS[party])
+    connection: KafkaConnection = parties.secure.connection(USERS[party])
+    return connection
 
 
 async def _read(connection: KafkaConnection, topic: str) -> int:

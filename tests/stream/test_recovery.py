@@ -11,7 +11,7 @@ from stream_harness import GuardHarness, by_event, custody_event, protection
 from guard.cli.feed import blind_entry, write_registry
 from guard.codec.jsonlines import registry_entry_from_json
 from guard.config.keys import registry_blinder
-from guard.devbroker.topics import TopicSpec, ensure_topics
+from guard.kafka.topics import TopicSpec, ensure_topics
 
 
 async def test_worker_publishes_nothing_before_restoring_a_large_registry(

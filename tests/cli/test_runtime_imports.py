@@ -1,0 +1,50 @@
+"""The worker's path never loads development tooling (issue 12).
+
+``guard/devbroker`` downloads Kafka through Maven and runs a JVM: it is there
+for ``guard dev-broker``, ``guard demo`` and the tests. The image ships the
+whole package, so what keeps it out of production is that nothing a deployed
+command runs imports it. Checked in a fresh interpreter, where ``sys.modules``
+shows exactly what an import pulled in.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+
+RUNTIME_MODULES = (
+    "guard.cli.main",
+    "guard.stream.runner",
+    "guard.canary.service",
+    "guard.review.resolve",
+    "guard.cli.topics",
+    "guard.cli.acls",
+    "guard.subscriber.follow",
+)
+
+
+def dev_broker_modules_after(program: str) -> list[str]:
+    """The ``guard.devbroker`` modules loaded once ``program`` ran in a fresh interpreter."""
+    probe = "import sys\nprint(sorted(m for m in sys.modules if m.startswith('guard.devbroker')))"
+    result = subprocess.run(
+        [sys.executable, "-c", f"{program}\n{probe}"], capture_output=True, text=True, check=True
+    )
+    loaded: list[str] = ast.literal_eval(result.stdout.strip())
+    return loaded
+
+
+def test_no_deployed_command_imports_the_dev_broker() -> None:
+    program = (
+        "import importlib\n"
+        f"for name in {RUNTIME_MODULES!r}:\n"
+        "    importlib.import_module(name)\n"
+        "from guard.cli.main import build_parser\n"
+        "build_parser()"
+    )
+    assert dev_broker_modules_after(program) == []
+
+
+def test_the_check_would_see_an_import_of_the_dev_broker() -> None:
+    """The same probe reports the dev broker once something does import it."""
+    assert "guard.devbroker.broker" in dev_broker_modules_after("import guard.cli.demo")
