@@ -36,9 +36,12 @@ COMMIT_INTERVAL_SECONDS = 0.5
 
 
 class RecordValue(Serializer):
-    """Writes an OutRecord's value bytes as they are."""
+    """Writes an OutRecord's value bytes as they are. Deciding a custody event never
+    makes a tombstone (only withdrawals and review resolutions do), so one here is a bug."""
 
     def __call__(self, value: OutRecord, ctx: SerializationContext) -> bytes:
+        if value.value is None:
+            raise ValueError(f"a tombstone for {value.topic} reached the decision sink")
         return value.value
 
 

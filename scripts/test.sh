@@ -20,7 +20,8 @@ fi
 [ "$pytest_status" -eq 0 ] || failed+=("pytest (exit $pytest_status)")
 
 .venv/bin/ruff check guard tests bench || failed+=("ruff")
-.venv/bin/mypy guard || failed+=("mypy")
+.venv/bin/mypy guard bench || failed+=("mypy")
+bash scripts/typecheck-tests.sh || failed+=("mypy tests")
 
 if [ "${#failed[@]}" -gt 0 ]; then
   echo "test.sh: FAILED: ${failed[*]}" >&2

@@ -10,7 +10,9 @@ from guard.decision.errors import InvalidEvent
 from guard.decision.fields import optional_records, require_str
 from guard.fieldtypes import Problem
 
-WRONG_STRINGS = [(None, Problem.MISSING), (42, Problem.NOT_STRING), ([], Problem.NOT_STRING)]
+WRONG_STRINGS: list[tuple[object, Problem]] = [
+    (None, Problem.MISSING), (42, Problem.NOT_STRING), ([], Problem.NOT_STRING)
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(("value", "problem"), WRONG_STRINGS)

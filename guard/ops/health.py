@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 
 
 class NotReadyReason(StrEnum):
@@ -59,8 +60,7 @@ class Rotation:
 @dataclass(frozen=True, slots=True)
 class Readiness:
     is_ready: bool
-    reason: str
-    """``ok`` or a :class:`NotReadyReason` value."""
+    reason: Literal["ok"] | NotReadyReason
     cause: str | None = None
     """For ``registry_halted``: what halted the reader (offsets and type names only)."""
     rotation: Rotation | None = None

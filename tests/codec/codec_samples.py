@@ -7,9 +7,11 @@ input and then searches the resulting exception for them.
 
 from __future__ import annotations
 
-import copy
 from datetime import UTC, date, datetime
 from typing import Any
+
+from custody_events import KROME
+from custody_events import custody_event as build_custody_event
 
 from guard.registry.model import ProtectionBasis, ProtectionRecord, ProtectionStatus
 
@@ -32,35 +34,22 @@ NOW = datetime(2024, 5, 6, 7, 8, 9, 123000, tzinfo=UTC)
 
 def custody_event() -> dict[str, Any]:
     """A realistic event about a (planted) protected person; every field filled."""
-    return copy.deepcopy(
-        {
-            "event_id": "evt-6f1c2a9e-1d2b-4c1e-9b7a-3f0e2d1c4b5a",
-            "occurred_at": NOW,
-            "source_system": "EARM",
-            "subject": {
-                "a_number": PLANTED_A_NUMBER,
-                "fbi_number": "123456AB7",
-                "fins_number": "1234567",
-                "given_name": "MARIA",
-                "middle_name": "ELENA",
-                "family_name": PLANTED_FAMILY_NAME,
-                "aliases": [
-                    {"given_name": "MARIA", "family_name": f"{PLANTED_FAMILY_NAME} LOPEZ"},
-                    {"given_name": "MARY", "family_name": "LOPEZ"},
-                ],
-                "date_of_birth": PLANTED_DOB,
-                "country_of_birth": "MEXICO",
-            },
-            "custody": {
-                "status": "IN_CUSTODY",
-                "facility_code": "KRO",
-                "facility_name": "Krome North Service Processing Center",
-                "facility_city": "Miami",
-                "facility_state": "FL",
-                "status_changed_at": NOW,
-            },
-            "case_notes": PLANTED_NOTES,
-        }
+    return build_custody_event(
+        event_id="evt-6f1c2a9e-1d2b-4c1e-9b7a-3f0e2d1c4b5a",
+        occurred_at=NOW,
+        source_system="EARM",
+        a_number=PLANTED_A_NUMBER,
+        fbi_number="123456AB7",
+        fins_number="1234567",
+        given_name="MARIA",
+        middle_name="ELENA",
+        family_name=PLANTED_FAMILY_NAME,
+        aliases=(("MARIA", f"{PLANTED_FAMILY_NAME} LOPEZ"), ("MARY", "LOPEZ")),
+        date_of_birth=PLANTED_DOB,
+        country_of_birth="MEXICO",
+        facility=KROME,
+        status_changed_at=NOW,
+        case_notes=PLANTED_NOTES,
     )
 
 

@@ -91,7 +91,7 @@ MUTATIONS: dict[str, tuple[SchemaName, Callable[[Schema], None]]] = {
 
 
 def _theirs(reader: Schema, writer: Schema) -> bool:
-    checker = avro.compatibility.ReaderWriterCompatibilityChecker()
+    checker = avro.compatibility.ReaderWriterCompatibilityChecker()  # type: ignore[no-untyped-call]
     result = checker.get_compatibility(
         avro.schema.parse(json.dumps(reader)), avro.schema.parse(json.dumps(writer))
     )

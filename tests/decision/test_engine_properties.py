@@ -310,10 +310,10 @@ def test_revoking_the_protection_publishes_again(data: st.DataObject) -> None:
 # construction, not by filtering. Letters that documents fold into digits
 # (B/8, L/1, S/5, Z/2, O/0, I/1) stay out of both document alphabets, and
 # sound-alike codes need the same birth date to meet.
-_INSIDER = {"letters": "abcdefghijklm", "a_number_first_digits": "01234",
+_INSIDER: dict[str, Any] = {"letters": "abcdefghijklm", "a_number_first_digits": "01234",
             "document_alphabet": "ACDEFGHJK01234",
             "born_after": date(1930, 1, 2), "born_before": date(1969, 12, 31)}
-_OUTSIDER = {"letters": "nopqrstuvwxyz", "a_number_first_digits": "56789",
+_OUTSIDER: dict[str, Any] = {"letters": "nopqrstuvwxyz", "a_number_first_digits": "56789",
              "document_alphabet": "MNPRTUVWXY56789",
              "born_after": date(1975, 1, 2), "born_before": date(2025, 12, 31)}
 

@@ -71,7 +71,7 @@ def test_key_role_counts_follow_replacement_and_revocation() -> None:
 def test_the_subject_reference_key_must_differ_from_the_previous_key_too() -> None:
     with pytest.raises(KeyMaterialError):
         DecisionEngine(NEW, SUBJECT_REF_BLINDER, RegistryIndex(), default_policy(),
-                       previous=Blinder(SUBJECT_REF_BLINDER._secret, "k1.x"))  # type: ignore[attr-defined]  # fmt: skip
+                       previous=Blinder(SUBJECT_REF_BLINDER._secret, "k1.x"))  # fmt: skip
 
 
 def _config(tmp_path: Path, **env: str) -> dict[str, str]:

@@ -57,7 +57,7 @@ def load_compose() -> dict[str, Any]:
 
 
 def service(name: str) -> dict[str, Any]:
-    services: dict[str, Any] = load_compose()["services"]
+    services: dict[str, dict[str, Any]] = load_compose()["services"]
     return services[name]
 
 

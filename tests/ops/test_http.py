@@ -7,7 +7,7 @@ import json
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from guard.ops.health import Readiness
+from guard.ops.health import NotReadyReason, Readiness
 from guard.ops.http import OpsServer
 from guard.ops.metrics import GuardMetrics
 
@@ -25,7 +25,7 @@ async def _get(port: int, path: str, method: str = "GET") -> tuple[int, str]:
 async def test_endpoints_answer() -> None:
     metrics = GuardMetrics()
     metrics.decisions.labels("DROP", "protected", "U_VISA").inc()
-    readiness = [Readiness(False, "registry_restoring")]
+    readiness = [Readiness(False, NotReadyReason.REGISTRY_RESTORING)]
     scrapes: list[int] = []
     server = OpsServer(host="127.0.0.1", port=0, metrics=metrics,
                        readiness=lambda: readiness[0], before_scrape=lambda: scrapes.append(1))

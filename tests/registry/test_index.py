@@ -143,7 +143,7 @@ def test_index_keeps_no_object_per_key() -> None:
     index = RegistryIndex()
     index.apply("r1", record("r1", "a", "b", "c", weak=("w",)))
     assert not hasattr(index, "__dict__")
-    for table, count in ((index._strong, 3), (index._weak, 1)):  # type: ignore[attr-defined]
+    for table, count in ((index._strong, 3), (index._weak, 1)):
         held = table.entry_arrays()
         assert sum(len(entries) for entries in held) == count
         assert all(entries.typecode == "Q" for entries in held)
@@ -155,7 +155,7 @@ def test_freed_record_numbers_are_reused() -> None:
         index.apply(f"r{n}", record(f"r{n}", f"k{n}"))
         index.apply(f"r{n}", None)
     index.apply("last", record("last", "k"))
-    assert len(index._ids) == 1  # type: ignore[attr-defined]
+    assert len(index._ids) == 1
     assert index.match([key("k")]) == (Match("last", ProtectionBasis.U_VISA),)
 
 

@@ -24,7 +24,7 @@ from aiokafka.errors import KafkaConnectionError, OutOfOrderSequenceNumber, Prod
 from guard.decision.verdict import Reason
 from guard.policy.model import Decision
 from guard.stream.decider import BatchContext, InputMessage, Outcome
-from guard.stream.output import OutRecord
+from guard.stream.output import InputPartition, OutRecord, TransactionalOutput
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,8 @@ class Written:
     topic: str
     partition: int
     key: bytes | None
-    value: bytes
+    value: bytes | None
+    """None: a tombstone."""
     headers: tuple[tuple[str, bytes], ...]
 
 
@@ -58,7 +59,7 @@ class InMemoryKafka:
 class InMemoryBatch:
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self.items: list[tuple[bytes | None, bytes, tuple[tuple[str, bytes], ...]]] = []
+        self.items: list[tuple[bytes | None, bytes | None, tuple[tuple[str, bytes], ...]]] = []
 
     def append(
         self, *, timestamp: float | None, key: bytes | None, value: bytes | None, headers: Any
@@ -196,3 +197,12 @@ class FreshRegistry:
 def fetch(topic: str, partition: int, offsets: Sequence[int], prefix: bytes = b"e") -> Any:
     """A fetched record map for one partition."""
     return {TopicPartition(topic, partition): [Record(o, prefix + b"%d" % o) for o in offsets]}
+
+
+def in_memory_producer(output: TransactionalOutput, source: InputPartition) -> InMemoryProducer:
+    """The double behind ``output``'s producer for ``source`` (a test reaches into it to
+    hold a commit or see that it stopped)."""
+    producer = output._producers[source]
+    if not isinstance(producer, InMemoryProducer):
+        raise TypeError(f"{source} is not served by an InMemoryProducer")
+    return producer

@@ -15,10 +15,13 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from custody_events import KROME, as_json_form
+from custody_events import custody_event as build_custody_event
 
 from guard.cli.feed import blind_entry, revoke_registry, send_custody, write_registry
 from guard.cli.tail import read_records
@@ -36,23 +39,22 @@ DECISION_TIMEOUT = 120.0
 
 
 def custody_event(event_id: str, **subject: Any) -> dict[str, Any]:
-    """A custody event in the JSON form ``guard produce`` reads."""
-    person = {"given_name": "Test", "family_name": "Person", **subject}
-    return {
-        "event_id": event_id,
-        "occurred_at": "2026-11-20T08:00:00Z",
-        "source_system": "TEST",
-        "subject": person,
-        "custody": {
-            "status": "IN_CUSTODY",
-            "facility_code": "KRO",
-            "facility_name": "Krome North SPC",
-            "facility_city": "Miami",
-            "facility_state": "FL",
-            "status_changed_at": "2026-11-20T07:55:00Z",
-        },
-        "case_notes": f"CASE-NOTE-{event_id} internal only",
-    }
+    """A custody event in the JSON form ``guard produce`` reads; ``subject`` fields (in
+    that JSON form) replace the default person's."""
+    event = as_json_form(
+        build_custody_event(
+            event_id=event_id,
+            given_name="Test",
+            family_name="Person",
+            source_system="TEST",
+            occurred_at=datetime(2026, 11, 20, 8, 0, tzinfo=UTC),
+            status_changed_at=datetime(2026, 11, 20, 7, 55, tzinfo=UTC),
+            facility={**KROME, "facility_name": "Krome North SPC"},
+            case_notes=f"CASE-NOTE-{event_id} internal only",
+        )
+    )
+    event["subject"].update(subject)
+    return event
 
 
 def protection(record_id: str, **identifiers: Any) -> dict[str, Any]:

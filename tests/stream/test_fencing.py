@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from typing import Any
+from typing import Any, cast
 
 import pytest
-from aiokafka import TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError, ProducerFenced
 
@@ -52,7 +52,7 @@ async def test_the_next_owner_fences_a_transaction_left_open_by_the_last(
         kafka_bootstrap, topic_names
     )
     await stale.acquire([source, other])
-    producer = stale._producers[source]  # type: ignore[attr-defined]
+    producer = cast(AIOKafkaProducer, stale._producers[source])
     try:
         # The old owner opens a transaction and writes, then "freezes".
         await producer.begin_transaction()

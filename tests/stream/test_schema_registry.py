@@ -122,7 +122,7 @@ class Subscriber:
         assert not repeated, f"decided more than once: {repeated}"
         return dict(zip(ids, decided, strict=True))
 
-    async def notices(self, at_least: int) -> dict[str, Any]:
+    async def notices(self, at_least: int) -> dict[str | None, Any]:
         notices = await self.read(self._guard.topics.public, at_least, timeout=30.0)
         return {self._guard.sent_ids.get(n["notice_id"]): n for n in notices}
 

@@ -14,6 +14,7 @@ from stream_doubles import (
     InMemoryKafka,
     PositionDecider,
     fetch,
+    in_memory_producer,
 )
 
 from guard.ops.metrics import GuardMetrics
@@ -183,7 +184,7 @@ async def test_a_frozen_worker_cannot_commit_a_partition_its_successor_took() ->
     await assign(frozen, frozen_consumer, [0], generation=1)
     await frozen.process_batch(fetch(CUSTODY, 0, range(3)), 1)
     # The frozen worker is mid-commit of the next batch when it stops running.
-    producer = frozen._output._producers[next(iter(frozen._output.owned))]  # type: ignore[attr-defined]
+    producer = in_memory_producer(frozen._output, next(iter(frozen._output.owned)))
     producer.hold_commit = asyncio.Event()
     stuck = asyncio.create_task(frozen.process_batch(fetch(CUSTODY, 0, range(3, 8)), 1))
     await asyncio.sleep(0.01)
@@ -198,7 +199,7 @@ async def test_a_frozen_worker_cannot_commit_a_partition_its_successor_took() ->
     positions = audit_positions(kafka)
     assert sorted(positions) == [f"custody/0/{n}".encode() for n in range(8)]
     assert max(positions.values()) == 1
-    assert not frozen._output.owned  # type: ignore[attr-defined]
+    assert not frozen._output.owned
     assert frozen.state.next_offsets == {}
 
 
@@ -249,7 +250,7 @@ async def test_a_revocation_waits_for_the_commit_in_flight() -> None:
     kafka = InMemoryKafka()
     worker, consumer, _ = make_worker(kafka)
     await assign(worker, consumer, [0], generation=1)
-    producer = worker._output._producers[next(iter(worker._output.owned))]  # type: ignore[attr-defined]
+    producer = in_memory_producer(worker._output, next(iter(worker._output.owned)))
     producer.hold_commit = asyncio.Event()
     committing = asyncio.create_task(worker.process_batch(fetch(CUSTODY, 0, range(2)), 1))
     await asyncio.sleep(0.01)
@@ -282,6 +283,6 @@ async def test_metrics_count_only_committed_decisions() -> None:
     await worker.process_batch(fetch(CUSTODY, 0, range(3), prefix=b"p"), 1)
     await worker.process_batch(fetch(CUSTODY, 0, range(3, 5)), 0)  # stale: dropped
 
-    counted = worker._metrics.decisions.labels("DROP", "protected", "U_VISA")._value.get()  # type: ignore[attr-defined]
+    counted = worker._metrics.decisions.labels("DROP", "protected", "U_VISA")._value.get()
     assert counted == 3
-    assert worker._metrics.decisions.labels("PUBLISH", "no_match", "none")._value.get() == 0  # type: ignore[attr-defined]
+    assert worker._metrics.decisions.labels("PUBLISH", "no_match", "none")._value.get() == 0
