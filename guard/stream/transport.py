@@ -81,7 +81,10 @@ def _hooks_of(app: Any) -> ConsumerHooks:
 
 
 class GuardConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
-    """Faust's aiokafka consumer thread with the guard's fetch wait."""
+    """Faust's aiokafka consumer thread with the guard's fetch wait, reading committed
+    records only: an event of an upstream transaction that was aborted never happened,
+    and must not be decided (Faust reads ``read_uncommitted`` unless it runs its own
+    exactly-once mode, which the guard does not use)."""
 
     def _create_worker_consumer(
         self, transport: faust_aiokafka.Transport
@@ -89,6 +92,7 @@ class GuardConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         consumer = super()._create_worker_consumer(transport)
         # Read by AIOKafkaConsumer.start() when it builds its Fetcher.
         consumer._fetch_max_wait_ms = _hooks_of(self.app).fetch_max_wait_ms
+        consumer._isolation_level = "read_committed"
         return consumer
 
 

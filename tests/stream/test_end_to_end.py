@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 from stream_harness import GuardHarness, by_event, custody_event, protection
+
+from guard.codec.avro import codec_for
+from guard.codec.jsonlines import custody_event_from_json
+from guard.codec.schemas import SchemaName
+from guard.kafka.clients import new_producer
 
 JOSE = protection(
     "rec-jose",
@@ -129,6 +135,38 @@ async def test_malformed_bytes_go_to_dead_letter_and_the_next_event_flows(
     headers = dict(letters[0].headers)
     assert headers["guard.reason"] == b"undecodable"
     assert letters[0].value == b"\x02\xff not avro at all"
+
+
+async def test_an_event_of_an_aborted_upstream_transaction_is_never_decided(
+    guard: GuardHarness,
+) -> None:
+    """Upstream wrote an event in a transaction and aborted it: the event never happened.
+    The worker reads custody ``read_committed``, so it decides only the committed one
+    sent after it (the aborted record sits at a lower offset of the same partition)."""
+    guard.start_worker()
+    codec = codec_for(SchemaName.CUSTODY_EVENT)
+    aborted = custody_event("aborted-upstream", a_number="A-055-000-111")
+    guard.remember("aborted-upstream")
+    upstream = new_producer(guard.connection, transactional_id=f"upstream-{uuid.uuid4()}")
+    await upstream.start()
+    try:
+        await upstream.begin_transaction()
+        await upstream.send_and_wait(guard.topics.custody, codec.encode(
+            custody_event_from_json(aborted)), key=b"same-key", partition=0)  # fmt: skip
+        await upstream.abort_transaction()
+        await upstream.begin_transaction()
+        await upstream.send_and_wait(guard.topics.custody, codec.encode(
+            custody_event_from_json(custody_event("committed-upstream", a_number="A-055-000-222"))
+        ), key=b"same-key", partition=0)  # fmt: skip
+        await upstream.commit_transaction()
+    finally:
+        await upstream.stop()
+    guard.remember("committed-upstream")
+
+    decisions = await guard.decisions(at_least=1)
+    assert [d["event_id"] for d in decisions] == ["committed-upstream"]
+    assert by_event(decisions)["committed-upstream"]["decision"] == "PUBLISH"
+    assert [n["event_id"] for n in await guard.notices()] == ["committed-upstream"]
 
 
 async def test_invalid_a_number_is_rejected_not_published(guard: GuardHarness) -> None:

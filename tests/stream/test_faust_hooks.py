@@ -62,12 +62,15 @@ def test_the_aiokafka_driver_classes_are_where_the_transport_extends_them() -> N
     assert "fetch_max_wait_ms=1500" in worker_consumer  # what the transport overrides
 
 
-async def test_aiokafka_reads_the_fetch_wait_attribute_when_it_starts() -> None:
-    consumer = aiokafka.AIOKafkaConsumer(fetch_max_wait_ms=123)
-    assert consumer._fetch_max_wait_ms == 123
-    assert "fetch_max_wait_ms=self._fetch_max_wait_ms" in inspect.getsource(
-        aiokafka.AIOKafkaConsumer.start
+async def test_aiokafka_reads_the_fetch_wait_and_isolation_attributes_when_it_starts() -> None:
+    consumer = aiokafka.AIOKafkaConsumer(
+        fetch_max_wait_ms=123, isolation_level="read_committed"
     )
+    assert consumer._fetch_max_wait_ms == 123
+    assert consumer._isolation_level == "read_committed"
+    start = inspect.getsource(aiokafka.AIOKafkaConsumer.start)
+    assert "fetch_max_wait_ms=self._fetch_max_wait_ms" in start
+    assert "isolation_level=self._isolation_level" in start
 
 
 def test_the_rebalance_listener_sets_the_generation_before_faust_hears_of_the_assignment() -> None:
