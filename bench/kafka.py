@@ -26,7 +26,6 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from guard.cli.feed import write_registry
 from guard.cli.topics import topic_specs
 from guard.config.keys import registry_blinder
 from guard.config.settings import GuardConfig, load_config
@@ -36,6 +35,7 @@ from guard.kafka.clients import new_admin, new_consumer, new_producer
 from guard.kafka.connection import KafkaConnection, kafka_connection
 from guard.kafka.topics import TopicSpec, ensure_topics
 from guard.registry.model import ProtectionRecord
+from guard.registry.writer import write_registry
 from guard.topic_metadata import partitions_of
 
 BROKER_START_TIMEOUT = 180.0

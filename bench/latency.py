@@ -45,7 +45,6 @@ from bench.kafka import (
 )
 from bench.report import ScenarioResult, at_most
 from bench.workload import EventMix, Workload
-from guard.cli.feed import write_registry
 from guard.codec.avro import codec_for
 from guard.codec.errors import DecodeError
 from guard.codec.schemas import SchemaName
@@ -53,6 +52,7 @@ from guard.decision.projection import subject_reference
 from guard.decision.subject import subject_identity
 from guard.identity.keys import subject_keys
 from guard.kafka.clients import new_consumer, new_producer
+from guard.registry.writer import write_registry
 from guard.topic_metadata import partitions_of
 
 NAME = "latency"

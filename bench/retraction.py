@@ -34,10 +34,11 @@ from bench.kafka import Deployment, WorkerProcess, bench_connection, deploy, wit
 from bench.latency import PublicWatch, expected_notice_key, percentile
 from bench.report import ScenarioResult, Target, at_most
 from bench.workload import Workload
-from guard.cli.feed import send_custody, write_registry
 from guard.kafka.clients import new_producer
+from guard.registry.writer import write_registry
 from guard.retraction.index import PublicationIndex
 from guard.retraction.model import Publication, encode_publication
+from guard.upstream import send_custody
 
 NAME = "retraction"
 TARGET_P99_SECONDS = 5.0

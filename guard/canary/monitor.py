@@ -32,8 +32,6 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from guard.canary.people import CanaryPerson, canary_people
-from guard.cli.feed import blind_entry, send_custody, write_registry
-from guard.cli.schemas import custody_encoder
 from guard.codec.avro import codec_for
 from guard.codec.errors import CodecError
 from guard.codec.jsonlines import custody_event_from_json, registry_entry_from_json
@@ -47,8 +45,10 @@ from guard.identity.model import Identity, PersonName
 from guard.kafka.clients import new_consumer
 from guard.kafka.connection import kafka_connection
 from guard.policy.model import Decision
+from guard.registry.writer import blind_entry, write_registry
 from guard.schemaregistry.wireformat import WireFormat, batch_decoder
 from guard.topic_metadata import partitions_of
+from guard.upstream import custody_encoder, send_custody
 
 log = logging.getLogger(__name__)
 

@@ -266,7 +266,7 @@ def _registry_import(args: argparse.Namespace) -> int:
 
 
 def _registry_revoke(args: argparse.Namespace) -> int:
-    from guard.cli.feed import revoke_registry
+    from guard.registry.writer import revoke_registry
 
     reference = asyncio.run(revoke_registry(load_config(), args.record_id))
     print(f"revoked record {reference[:16]}…", file=sys.stderr)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from aiokafka import TopicPartition
 
 from guard.cli.errors import CliError
-from guard.cli.feed import open_input, write_registry_messages
+from guard.cli.feed import open_input
 from guard.cli.tail import committed_reader
 from guard.codec.errors import DecodeError
 from guard.codec.jsonlines import iter_json_lines, registry_entry_from_json
@@ -37,6 +37,7 @@ from guard.config.settings import GuardConfig
 from guard.kafka.connection import kafka_connection
 from guard.registry.model import ProtectionStatus, record_reference
 from guard.registry.records import decode_protection_record
+from guard.registry.writer import write_registry_messages
 
 
 @dataclass(frozen=True, slots=True)

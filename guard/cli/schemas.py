@@ -1,4 +1,4 @@
-"""``guard schemas check`` / ``guard schemas register``, and the CLI's wire-format codecs.
+"""``guard schemas check`` / ``guard schemas register``.
 
 For deploy pipelines: ``check`` says, without writing anything, whether the
 guard's output schemas are BACKWARD compatible with what each output
@@ -8,23 +8,17 @@ when everything passes, 1 when something does not. ``register`` runs the
 same checks and registers the output schemas only if all pass (the worker
 does the same at start-up).
 
-``guard produce`` writes custody events as an upstream using the ecosystem's
-serializer would: the schema registered under ``<custody topic>-value``
-(the registry returns the existing id when it is already there), then
-framed with that id.
+How ``guard produce`` frames custody events is ``guard.upstream``'s business.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from typing import Any, TextIO
+from typing import TextIO
 
-from guard.codec.avro import codec_for
 from guard.codec.compatibility import check_compatibility
 from guard.codec.schemas import SchemaName, load_schema
-from guard.codec.wire import IDENTITY_FIELDS, frame
-from guard.config.errors import ConfigError
+from guard.codec.wire import IDENTITY_FIELDS
 from guard.config.settings import GuardConfig
 from guard.schemaregistry.client import SchemaRegistryClient
 from guard.schemaregistry.wireformat import (
@@ -32,24 +26,14 @@ from guard.schemaregistry.wireformat import (
     output_subjects,
     refusal_line,
     register_subjects,
-    registry_access,
-    schema_text,
+    registry_client,
     value_subject,
 )
-
-Encode = Callable[[Mapping[str, Any]], bytes]
-
-
-def _client(config: GuardConfig) -> SchemaRegistryClient:
-    access = registry_access(config)
-    if access is None:
-        raise ConfigError("GUARD_SCHEMA_REGISTRY_URL: not set; these commands need a registry")
-    return SchemaRegistryClient(access)
 
 
 async def schemas_command(config: GuardConfig, *, register: bool, out: TextIO) -> int:
     """Check (and with ``register``, register) every output subject; report the custody one."""
-    async with _client(config) as client:
+    async with registry_client(config) as client:
         checks = await register_subjects(client, output_subjects(config), register=register)
         custody = await _custody_line(client, config)
     failed = False
@@ -88,20 +72,3 @@ async def _custody_line(client: SchemaRegistryClient, config: GuardConfig) -> tu
     if problems:
         return False, f"UNREADABLE   {subject}: version {latest.version}: {'; '.join(problems)}"
     return True, f"ok           {subject}: the guard reads version {latest.version}"
-
-
-async def custody_encoder(config: GuardConfig) -> Encode:
-    """How ``guard produce`` encodes custody events: schemaless, or framed under the custody
-    subject's id (registering the guard's custody schema there if it is not yet)."""
-    codec = codec_for(SchemaName.CUSTODY_EVENT)
-    if config.schema_registry_url is None:
-        return codec.encode
-    async with _client(config) as client:
-        schema_id = await client.register(
-            value_subject(config.custody_topic), schema_text(SchemaName.CUSTODY_EVENT)
-        )
-
-    def encode(event: Mapping[str, Any]) -> bytes:
-        return frame(schema_id, codec.encode(event))
-
-    return encode

@@ -10,6 +10,10 @@ class RegistryError(Exception):
         return str(self)
 
 
+class EntryProtectsNobody(RegistryError):
+    """An ACTIVE registry entry from which no key comes out: it would protect nobody."""
+
+
 class RegistryHalted(RegistryError):
     """The registry reader met a record it cannot apply and stopped.
 

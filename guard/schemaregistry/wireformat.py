@@ -58,6 +58,14 @@ def schema_text(name: SchemaName) -> str:
     return json.dumps(load_schema(name).raw, separators=(",", ":"), ensure_ascii=False)
 
 
+def registry_client(config: GuardConfig) -> SchemaRegistryClient:
+    """A client of the configured registry, for commands that cannot work without one."""
+    access = registry_access(config)
+    if access is None:
+        raise ConfigError("GUARD_SCHEMA_REGISTRY_URL: not set; these commands need a registry")
+    return SchemaRegistryClient(access)
+
+
 def registry_access(config: GuardConfig) -> RegistryAccess | None:
     """How to reach the registry, or None when the wire format is off."""
     url = config.schema_registry_url

@@ -9,12 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from guard.canary.people import canary_people
-from guard.cli.feed import blind_entry
 from guard.codec.jsonlines import custody_event_from_json, registry_entry_from_json
 from guard.decision.engine import DecisionEngine
 from guard.identity.blind import Blinder
 from guard.policy.model import Decision, default_policy
 from guard.registry.index import RegistryIndex
+from guard.registry.writer import blind_entry
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 

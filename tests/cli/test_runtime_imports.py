@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+from pathlib import Path
 
 RUNTIME_MODULES = (
     "guard.cli.main",
@@ -48,3 +49,20 @@ def test_no_deployed_command_imports_the_dev_broker() -> None:
 def test_the_check_would_see_an_import_of_the_dev_broker() -> None:
     """The same probe reports the dev broker once something does import it."""
     assert "guard.devbroker.broker" in dev_broker_modules_after("import guard.cli.demo")
+
+
+def test_only_the_command_line_imports_guard_cli() -> None:
+    """The CLI sits on top: services (the worker, the canary, the subscriber) share
+    code through the packages below it, never through a command's module."""
+    root = Path(__file__).resolve().parents[2] / "guard"
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        if path.is_relative_to(root / "cli") or path == root / "__main__.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            where = path.relative_to(root)
+            offenders += [f"{where}: {name}" for name in names if name.startswith("guard.cli")]
+    assert offenders == []

@@ -17,13 +17,13 @@ import pytest
 from decision_builders import REGISTRY_BLINDER, engine_for
 from variant_corpus import PEOPLE, Subject, VariantCase, cases
 
-from guard.cli.feed import blind_entry
 from guard.codec.avro import codec_for
 from guard.codec.jsonlines import custody_event_from_json, registry_entry_from_json
 from guard.codec.schemas import SchemaName
 from guard.decision.verdict import MatchStrength
 from guard.policy.model import Decision
 from guard.registry.index import RegistryIndex
+from guard.registry.writer import blind_entry
 
 CASES = cases()
 CUSTODY = codec_for(SchemaName.CUSTODY_EVENT)

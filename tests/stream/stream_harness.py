@@ -23,7 +23,6 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from custody_events import KROME, as_json_form
 from custody_events import custody_event as build_custody_event
 
-from guard.cli.feed import blind_entry, revoke_registry, send_custody, write_registry
 from guard.cli.tail import read_records
 from guard.codec.avro import codec_for
 from guard.codec.jsonlines import custody_event_from_json, registry_entry_from_json
@@ -34,6 +33,8 @@ from guard.decision.projection import notice_id
 from guard.decision.references import event_reference
 from guard.kafka.connection import KafkaConnection, kafka_connection
 from guard.registry.model import record_reference
+from guard.registry.writer import blind_entry, revoke_registry, write_registry
+from guard.upstream import send_custody
 
 DECISION_TIMEOUT = 120.0
 

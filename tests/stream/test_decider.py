@@ -7,7 +7,6 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from guard.cli.feed import blind_entry
 from guard.codec.avro import codec_for
 from guard.codec.jsonlines import custody_event_from_json, registry_entry_from_json
 from guard.codec.schemas import SchemaName
@@ -17,6 +16,7 @@ from guard.decision.verdict import MatchStrength, Reason
 from guard.identity.blind import Blinder
 from guard.policy.model import Decision, default_policy
 from guard.registry.index import RegistryIndex
+from guard.registry.writer import blind_entry
 from guard.retraction.model import decode_publication
 from guard.stream.decider import (
     MAX_COPIED_VALUE_BYTES,

@@ -8,10 +8,10 @@ from collections import Counter
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions
 from stream_harness import GuardHarness, by_event, custody_event, protection
 
-from guard.cli.feed import blind_entry, write_registry
 from guard.codec.jsonlines import registry_entry_from_json
 from guard.config.keys import registry_blinder
 from guard.kafka.topics import TopicSpec, ensure_topics
+from guard.registry.writer import blind_entry, write_registry
 
 
 async def test_worker_publishes_nothing_before_restoring_a_large_registry(
