@@ -65,25 +65,27 @@ async def revoke_registry(config: GuardConfig, record_id: str) -> str:
     """
     keys = configured_keys.registry_keys(config)
     now = datetime.now(UTC)
-    # During a rotation the person may still be protected under the previous
-    # key's reference too: a revocation revokes both, in one transaction.
-    blinders = [keys.current] + ([keys.previous] if keys.previous is not None else [])
-    await write_registry(
-        config,
-        [
-            ProtectionRecord(
-                record_ref=record_reference(blinder, record_id),
-                basis=ProtectionBasis.OTHER_1367,
-                status=ProtectionStatus.REVOKED,
-                created_at=now,
-                updated_at=now,
-                blinding_key_id=blinder.key_id,
-                blinded_keys=frozenset(),
-            )
-            for blinder in blinders
-        ],
+    reference = record_reference(keys.current, record_id)
+    revoked = ProtectionRecord(
+        record_ref=reference,
+        basis=ProtectionBasis.OTHER_1367,
+        status=ProtectionStatus.REVOKED,
+        created_at=now,
+        updated_at=now,
+        blinding_key_id=keys.current.key_id,
+        blinded_keys=frozenset(),
     )
-    return record_reference(keys.current, record_id)
+    messages: list[tuple[bytes, bytes | None]] = [
+        (reference.encode("ascii"), encode_protection_record(revoked))
+    ]
+    if keys.previous is not None:
+        # During a rotation the person may still be protected under the previous
+        # key's reference too. That one gets a tombstone, not a REVOKED record: a
+        # record under the retiring key written now would outlive the retirement
+        # and halt every worker later started without the previous key.
+        messages.append((record_reference(keys.previous, record_id).encode("ascii"), None))
+    await write_registry_messages(config, messages)  # both in one transaction
+    return reference
 
 
 async def write_registry(config: GuardConfig, records: list[ProtectionRecord]) -> None:
