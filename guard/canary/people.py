@@ -61,6 +61,15 @@ class CanaryPerson:
         return f"CanaryPerson({self.number})"
 
 
+MAX_CANARY_PEOPLE = 100
+"""``guard canary --people`` at most; ids ``canary-0`` .. ``canary-99`` are the canary's."""
+
+
+def canary_record_ids() -> list[str]:
+    """Every record id a canary person can have (what a key rotation must account for)."""
+    return [f"canary-{number}" for number in range(MAX_CANARY_PEOPLE)]
+
+
 def canary_people(blinder: Blinder, count: int) -> list[CanaryPerson]:
     """The first ``count`` canary people under this blinding key (always the same ones)."""
     return [_person(blinder, n) for n in range(count)]

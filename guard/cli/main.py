@@ -19,11 +19,13 @@ from pathlib import Path
 from aiokafka.errors import KafkaError
 
 from guard import __version__
+from guard.canary.people import MAX_CANARY_PEOPLE
 from guard.cli.errors import CliError
 from guard.codec.errors import CodecError
 from guard.config.errors import ConfigError
 from guard.config.settings import load_config
 from guard.identity.errors import IdentityError
+from guard.kafka.acls import AclError
 from guard.kafka.errors import TopicSetupError
 from guard.policy.errors import PolicyError
 from guard.registry.errors import RegistryError
@@ -37,6 +39,7 @@ EXPECTED_FAILURES = (
     IdentityError,
     PolicyError,
     TopicSetupError,
+    AclError,
     RegistryError,
     ReviewError,
     KafkaError,
@@ -161,7 +164,10 @@ def _add_canary(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     canary.add_argument("--interval", type=_positive, default=30.0, help="seconds between events")
     canary.add_argument("--bound", type=_positive, default=60.0, help="seconds to a decision")
-    canary.add_argument("--people", type=int, choices=range(1, 101), default=2, metavar="1-100")
+    canary.add_argument(
+        "--people", type=int, choices=range(1, MAX_CANARY_PEOPLE + 1), default=2,
+        metavar=f"1-{MAX_CANARY_PEOPLE}",
+    )  # fmt: skip
     canary.add_argument("--metrics-port", type=int, default=9101, help="its /metrics port")
     canary.add_argument(
         "--no-install", action="store_true", help="the canary people are already in the registry"

@@ -18,20 +18,25 @@ record is under a key the workers do not use (docs/DESIGN.md §1.12):
 
 Only the old key can compute the old references, so step 3 needs it; the
 registry itself is read only to check, never trusted to say what to keep.
+The canary's records (``canary-<n>``) are the exception: they are not in
+FILE, and are retired once the canary, restarted with the new key, has
+installed its people under it.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import TopicPartition
 
+from guard.canary.people import canary_record_ids
 from guard.cli.errors import CliError
 from guard.cli.feed import open_input
 from guard.cli.tail import committed_reader
-from guard.codec.errors import DecodeError
-from guard.codec.jsonlines import iter_json_lines, registry_entry_from_json
+from guard.codec.errors import DecodeError, JsonInputError
+from guard.codec.jsonlines import RegistryEntry, iter_json_lines, registry_entry_from_json
 from guard.config.keys import registry_keys
 from guard.config.settings import GuardConfig
 from guard.kafka.connection import kafka_connection
@@ -88,7 +93,7 @@ async def retire_previous(config: GuardConfig, path: str) -> int:
             "GUARD_BLINDING_KEY_PREVIOUS(_FILE) and _ID: name the key being retired"
         )
     with open_input(path) as source:
-        entries = [(line, registry_entry_from_json(obj)) for line, obj in iter_json_lines(source)]
+        entries = [(line, _entry_at(line, obj)) for line, obj in iter_json_lines(source)]
     state = await registry_state(config)
     current_id, previous_id = keys.current.key_id, keys.previous.key_id
     for line, entry in entries:
@@ -101,8 +106,20 @@ async def retire_previous(config: GuardConfig, path: str) -> int:
                 f"{current_id} yet; run `guard registry import {path}` first"
             )
     known = {record_reference(keys.previous, entry.record_id) for _, entry in entries}
+    # The canary's people are derived from the key, so they are not in FILE: a canary
+    # restarted with the new key installed its own under it; the old ones go too.
+    old_canaries = {record_reference(keys.previous, cid): cid for cid in canary_record_ids()}
+    known |= {
+        old_ref for old_ref, cid in old_canaries.items()
+        if state.get(record_reference(keys.current, cid)) == Latest(current_id, is_active=True)
+    }  # fmt: skip
     retiring = sorted(ref for ref, now in state.items() if now.key_id == previous_id)
     unaccounted = [ref for ref in retiring if state[ref].is_active and ref not in known]
+    if any(ref in old_canaries for ref in unaccounted):
+        raise CliError(
+            f"the canary's people are still protected under {previous_id} only; restart "
+            "`guard canary` with the new key first (it installs its people under it)"
+        )
     if unaccounted:
         raise CliError(
             f"{len(unaccounted)} active records under {previous_id} are not in {path} "
@@ -111,6 +128,13 @@ async def retire_previous(config: GuardConfig, path: str) -> int:
         )
     await write_registry_messages(config, [(ref.encode("ascii"), None) for ref in retiring])
     return len(retiring)
+
+
+def _entry_at(line: int, obj: dict[str, Any]) -> RegistryEntry:
+    try:
+        return registry_entry_from_json(obj)
+    except JsonInputError as problem:
+        raise problem.at_line(line) from None
 
 
 def run_retire(config: GuardConfig, path: str) -> str:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from guard.cli.main import main
 from guard.config.settings import load_config
 from guard.kafka.acls import (
     Grant,
@@ -63,3 +66,14 @@ def test_excess_counts_only_grants_that_reach_this_deployment() -> None:
     elsewhere = Grant(worker, ResourceType.TOPIC, "other-deployment.custody",
                       PatternType.LITERAL, Operation.READ)  # fmt: skip
     assert excess([*wanted, *extra, elsewhere], wanted) == sorted(extra)
+
+
+def test_acls_on_a_broker_without_an_authorizer_is_one_line(
+    kafka_bootstrap: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The quick-start broker has no authorizer: the broker's refusal is one line, exit 2."""
+    monkeypatch.setenv("GUARD_BROKERS", kafka_bootstrap)
+    assert main(["acls", "--check"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("guard: error: "), lines
+    assert "Traceback" not in lines[0]
