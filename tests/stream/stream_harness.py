@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import TopicPartition
 from custody_events import KROME, as_json_form
 from custody_events import custody_event as build_custody_event
 
@@ -31,6 +31,7 @@ from guard.config.keys import registry_blinder, subject_ref_blinder
 from guard.config.settings import GuardConfig
 from guard.decision.projection import notice_id
 from guard.decision.references import event_reference
+from guard.kafka.clients import new_consumer, new_producer
 from guard.kafka.connection import KafkaConnection, kafka_connection
 from guard.registry.model import record_reference
 from guard.registry.writer import blind_entry, revoke_registry, write_registry
@@ -210,7 +211,7 @@ class GuardHarness:
         return record_reference(registry_blinder(self.config), record_id)
 
     async def tombstone(self, record_id: str) -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=self.config.brokers, acks="all")
+        producer = new_producer(self.connection, acks="all")
         await producer.start()
         try:
             key = self.record_ref(record_id).encode()
@@ -220,7 +221,7 @@ class GuardHarness:
 
     async def send_raw(self, topic: str, *payloads: bytes) -> list[int]:
         """Send raw bytes; returns the offset each landed at."""
-        producer = AIOKafkaProducer(bootstrap_servers=self.config.brokers, acks="all")
+        producer = new_producer(self.connection, acks="all")
         await producer.start()
         try:
             return [
@@ -246,7 +247,7 @@ class GuardHarness:
 
     async def registry_end_offset(self) -> int:
         """The registry partition's high watermark now (single-partition registry)."""
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.config.brokers)
+        consumer = new_consumer(self.connection)
         await consumer.start()
         try:
             tp = TopicPartition(self.topics.registry, 0)
