@@ -178,11 +178,13 @@ class Workload:
     def person(self, *, is_protected: bool = False) -> Person:
         """A new person with an A-number no one else generated here has.
 
-        Protected people are born in years 1950 + 4k, everyone else in years
-        1952 + 4k and never on January 1, so an unprotected event never meets a
-        protected person by chance, not even weakly (a nearby or swapped date,
-        a year-only date, a sound-alike name all need the same year): every
-        unprotected event must be published, which the latency scenario counts on.
+        Protected people are born in years 1950 + 4k between January 2 and June
+        29, everyone else in years 1952 + 4k from July on, so an unprotected
+        event never meets a protected person by chance, not even weakly (a
+        nearby or swapped date, a year-only date, a sound-alike or family name
+        all need the same year; a date with one part mistyped needs two parts of
+        three alike, and year and month both differ): every unprotected event
+        must be published, which the latency scenario counts on.
         """
         rng = self._rng
         while True:
@@ -196,8 +198,11 @@ class Workload:
             given_name=rng.choice(GIVEN_NAMES),
             middle_name=rng.choice(MIDDLE_NAMES) if rng.random() < 0.3 else None,
             family_name=rng.choice(FAMILY_NAMES),
-            date_of_birth=date(1950 + 4 * rng.randrange(14) + (0 if is_protected else 2), 1, 1)
-            + timedelta(days=rng.randrange(1, 364)),
+            date_of_birth=(
+                date(1950 + 4 * rng.randrange(14), 1, 2) + timedelta(days=rng.randrange(179))
+                if is_protected
+                else date(1952 + 4 * rng.randrange(14), 7, 1) + timedelta(days=rng.randrange(184))
+            ),
         )
 
     # -- registry ------------------------------------------------------------

@@ -59,6 +59,14 @@ def usable_birth_date(value: date | None) -> BirthDate | None:
     return BirthDate(value)
 
 
+def partial_readings(birth: BirthDate) -> tuple[str, str, str]:
+    """The date with one of its three parts blanked out (``1985-11-??``, ``1985-??-02``,
+    ``????-11-02``). Two dates that share one of these agree in two parts of three: a
+    mistyped month, day or year (``1985-01-02``, ``1958-11-02``) still meets."""
+    year, month, day = birth.value.year, birth.value.month, birth.value.day
+    return (f"{year:04d}-{month:02d}-??", f"{year:04d}-??-{day:02d}", f"????-{month:02d}-{day:02d}")
+
+
 def nearby_readings(birth: BirthDate) -> tuple[str, ...]:
     """Other dates the same birth may have been typed as: day/month swapped, one day off.
 

@@ -30,8 +30,13 @@ family             the registry writes             the event looks up
                                                    a year only
 ``ru:``            name pairs, only when its own   always (weak): the registry entry has no date
                    date is unusable/year-only
-``rt:``            each token + date, only when    always (weak)
-                   a part of its name is missing
+``rt:``            each family token + date; each  always, every token (weak): a given name
+                   token + date when a part of     spelt past recognition (``Yiorgos`` for
+                   its name is missing             ``Giorgos``) beside the family name
+``rp:``            the sound-alike code of each    the code of every token + date (weak): both
+                   family token + date             names respelt (``Yiorgos Papadopulos``)
+``dp:``            whole name + the date with one  the same (weak): a mistyped month, day or
+                   part blanked (three keys)       year (``1958`` for ``1985``)
 =================  ==============================  ===========================================
 
 An event whose given or family name is missing (``FNU GARCIA``) cannot
@@ -50,7 +55,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 
-from guard.identity.dates import BirthDate, nearby_readings, usable_birth_date
+from guard.identity.dates import BirthDate, nearby_readings, partial_readings, usable_birth_date
 from guard.identity.errors import IdentityTooLarge, InvalidIdentifier
 from guard.identity.limits import MAX_FIELD_CHARS, MAX_IDENTIFIERS, MAX_KEYS, MAX_NAMES
 from guard.identity.model import Identity
@@ -66,6 +71,8 @@ UNDATED_PREFIX = "u:"
 REGISTRY_UNDATED_PREFIX = "ru:"
 REGISTRY_YEAR_PREFIX = "ry:"
 REGISTRY_TOKEN_PREFIX = "rt:"
+DATE_PART_PREFIX = "dp:"
+TOKEN_PHONETIC_PREFIX = "rp:"
 
 
 
@@ -134,8 +141,10 @@ def registry_keys(identity: Identity) -> KeySet:
         weak.update(_dated(NAME_PREFIX, _joined_pairs(form.weak_pairs), date_key))
         weak.update(_dated(PHONETIC_PREFIX, _phonetic_payloads(form.strong_pairs), date_key))
         weak.update(_dated(INITIAL_PREFIX, _initial_payloads(form), date_key))
-        if form.is_part_missing:
-            weak.update(_dated(REGISTRY_TOKEN_PREFIX, form.tokens, date_key))
+        tokens = form.tokens if form.is_part_missing else form.family_tokens
+        weak.update(_dated(REGISTRY_TOKEN_PREFIX, tokens, date_key))
+        weak.update(_dated(TOKEN_PHONETIC_PREFIX, _token_codes(tokens), date_key))
+        weak.update(_date_part_keys(form, birth))
     return _bounded(strong, weak)
 
 
@@ -199,6 +208,8 @@ def _add_name_probes(
         weak.update(_dated(PHONETIC_PREFIX, phonetic, other_date))
     weak.update(_dated(INITIAL_PREFIX, _initial_payloads(form), date_key))
     weak.update(_dated(REGISTRY_TOKEN_PREFIX, form.tokens, date_key))
+    weak.update(_dated(TOKEN_PHONETIC_PREFIX, _token_codes(form.tokens), date_key))
+    weak.update(_date_part_keys(form, birth))
     if form.is_part_missing:
         weak.update(_dated(INITIAL_PREFIX, _any_initial_payloads(form), date_key))
 
@@ -267,6 +278,11 @@ def _phonetic_payloads(pairs: Iterable[tuple[str, str]]) -> set[str]:
     return payloads
 
 
+def _token_codes(tokens: Iterable[str]) -> set[str]:
+    """The sound-alike code of each token that has one."""
+    return {code for code in map(phonetic_code, tokens) if code is not None}
+
+
 def _initial_payloads(form: NameForm) -> set[str]:
     """Each strong pair with either token cut to its initial: a typo elsewhere still meets."""
     payloads: set[str] = set()
@@ -282,6 +298,14 @@ def _any_initial_payloads(form: NameForm) -> set[str]:
 
 
 _INITIALS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _date_part_keys(form: NameForm, birth: BirthDate) -> Iterator[str]:
+    """The whole name with each two-of-three reading of the date (``dp:``)."""
+    if not form.full:
+        return iter(())
+    whole = " ".join(form.full)
+    return (f"{DATE_PART_PREFIX}{whole}|{partial}" for partial in partial_readings(birth))
 
 
 def _dated(prefix: str, payloads: Iterable[str], date_key: str) -> Iterator[str]:

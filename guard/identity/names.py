@@ -89,6 +89,9 @@ class NameForm:
     """False when the whole name came in one field without a comma."""
     is_part_missing: bool
     """True when the given or the family name is absent or a placeholder (``FNU``)."""
+    family_tokens: frozenset[str] = frozenset()
+    """The family-side tokens (particles peeled, parts run together); every token when
+    the roles are unknown. A family name with the date of birth is a weak key of its own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +253,7 @@ def _form_with_roles(
         tokens=frozenset(firsts | lasts | variant_firsts | variant_lasts),
         has_known_roles=True,
         is_part_missing=is_part_missing,
+        family_tokens=frozenset(lasts | variant_lasts),
     )
 
 
@@ -270,4 +274,5 @@ def _form_without_roles(words: list[str]) -> NameForm:
         tokens=frozenset(tokens | variants),
         has_known_roles=False,
         is_part_missing=False,
+        family_tokens=frozenset(tokens | variants),
     )

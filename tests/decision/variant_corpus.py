@@ -150,6 +150,23 @@ def _shift(value: date, days: int) -> date:
     return date.fromordinal(value.toordinal() + days)
 
 
+def _with_part(value: date, **part: int) -> date | None:
+    """The date with one part retyped, when that is still a date and not a swap or a
+    one-day slip (those have variants of their own)."""
+    try:
+        typed = value.replace(**part)
+    except ValueError:
+        return None
+    if typed == value or typed == _swapped_date(value) or abs((typed - value).days) <= 1:
+        return None
+    return typed
+
+
+def _year_digits_transposed(value: date) -> date | None:
+    digits = f"{value.year:04d}"
+    return _with_part(value, year=int(digits[:2] + digits[3] + digits[2]))
+
+
 # -- kind 1: identifier corruption --------------------------------------------
 
 IDENTIFIER_VARIANTS: dict[str, Variant] = {
@@ -322,7 +339,8 @@ LOOKALIKE_VARIANTS: dict[str, Variant] = {
 
 TRANSLITERATIONS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
     # person key: (given, family) of the variant, as (label, given, family, middle-or-"")
-    "rashid": (("muhammad", "Muhammad", "Al-Rashid", "Hassan"),
+    "rashid": (("mohd_al_rasheed", "Mohd", "Al Rasheed", "Hassan"),
+               ("muhammad", "Muhammad", "Al-Rashid", "Hassan"),
                ("mohamed_el", "Mohamed", "El-Rashid", "Hassan"),
                ("arabic_script", "محمد", "الراشد", "حسن"),
                ("mohammad_husain", "Mohammad", "Alrashid", "Husain")),
@@ -341,13 +359,17 @@ TRANSLITERATIONS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
                 ("tatjana", "Tatjana", "Ivanova", ""),
                 ("tatiyana_ivanovva", "Tatiyana", "Ivanovva", "")),
     "papadopoulos": (("greek_script", "Γιώργος", "Παπαδόπουλος", ""),
-                     ("georgios", "Georgios", "Papadopoulos", "")),
+                     ("georgios", "Georgios", "Papadopoulos", ""),
+                     ("yiorgos", "Yiorgos", "Papadopoulos", ""),
+                     ("yiorgos_papadopulos", "Yiorgos", "Papadopulos", "")),
     "hussein": (("husain", "Husain", "Haddad", ""),
+                ("khusein", "Khusein", "Haddad", ""),
                 ("hossein", "Hossein", "Hadad", "")),
     "yusuf": (("youssef", "Youssef", "Abdulrahman", ""),
               ("abdul_rahman_split", "Yusuf", "Abdul Rahman", ""),
               ("abdel_rahman", "Yousef", "Abdelrahman", "")),
     "smith": (("catherine", "Catherine", "Smith", ""),
+              ("catherine_smyth", "Catherine", "Smyth", ""),
               ("smyth", "Katherine", "Smyth", "")),
     "abdullah": (("aysha", "Aysha", "Abdullah", ""),
                  ("abdallah", "Aisha", "Abdallah", "")),
@@ -376,6 +398,19 @@ DATE_VARIANTS: dict[str, Variant] = {
     "one_day_early": lambda p: by_name(p, dob=_shift(p.dob, -1)),
     "one_day_late": lambda p: by_name(p, dob=_shift(p.dob, 1)),
     "year_only": lambda p: by_name(p, dob=date(p.dob.year, 1, 1)),
+    # One part of the date mistyped: a slipped key in the month, a transposed year,
+    # a day typed from the wrong row.
+    "month_mistyped": lambda p: (by_name(p, dob=_with_part(p.dob, month=p.dob.month % 12 + 1))
+                                 if _with_part(p.dob, month=p.dob.month % 12 + 1) else None),
+    "month_first_digit_dropped": lambda p: (
+        by_name(p, dob=_with_part(p.dob, month=p.dob.month % 10 or 1))
+        if p.dob.month >= 10 and _with_part(p.dob, month=p.dob.month % 10 or 1) else None),
+    "year_digits_transposed": lambda p: (by_name(p, dob=_year_digits_transposed(p.dob))
+                                         if _year_digits_transposed(p.dob) else None),
+    "year_decade_mistyped": lambda p: (by_name(p, dob=_with_part(p.dob, year=p.dob.year + 10))
+                                       if p.dob.year < 2015 else None),
+    "day_mistyped": lambda p: (by_name(p, dob=_with_part(p.dob, day=(p.dob.day + 9) % 28 + 1))
+                               if _with_part(p.dob, day=(p.dob.day + 9) % 28 + 1) else None),
     "no_date": lambda p: by_name(p, dob=None),
     "sentinel_1900": lambda p: by_name(p, dob=date(1900, 1, 1)),
     "sentinel_1970": lambda p: by_name(p, dob=date(1970, 1, 1)),
