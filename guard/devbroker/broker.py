@@ -2,28 +2,20 @@
 
 The guard's promises (transactions, read-committed consumers, compaction of
 the registry topic) are properties of the real broker, so tests run against
-one rather than a fake. The process lives in its own process group so that
-stopping it takes every JVM thread and child with it, and on Linux it is also
-told to die with its parent so a crashed test run does not leave a broker
-holding ports.
+one rather than a fake. How the process is stopped and waited for is
+:class:`guard.devbroker.child.ChildService`'s.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import os
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Self
 
+from guard.devbroker.child import ChildService, die_with_parent
 from guard.devbroker.errors import BrokerStartError
 from guard.devbroker.jars import ensure_kafka_jars
 from guard.devbroker.properties import LOOPBACK_HOST, log4j_properties, server_properties
@@ -31,11 +23,8 @@ from guard.devbroker.readiness import is_broker_serving
 from guard.devbroker.secure import SecureBroker
 
 _HEAP = "-Xmx512m"
-_STOP_GRACE_SECONDS = 30.0
-_PROBE_INTERVAL_SECONDS = 0.1
 _STORAGE_TOOL_TIMEOUT_SECONDS = 60.0
 _LOG_TAIL_LINES = 20
-_PR_SET_PDEATHSIG = 1
 
 
 def free_port() -> int:
@@ -46,7 +35,7 @@ def free_port() -> int:
         return port
 
 
-class LocalKafkaBroker:
+class LocalKafkaBroker(ChildService):
     """One KRaft broker-and-controller on 127.0.0.1, with its data under ``data_dir``.
 
     ``data_dir`` may be reused across starts: storage is formatted only the
@@ -75,8 +64,7 @@ class LocalKafkaBroker:
         self._jars_dir = jars_dir
         self._dies_with_parent = dies_with_parent
         self._active_controller_port: int | None = None
-        self._process: subprocess.Popen[bytes] | None = None
-        self._console: IO[bytes] | None = None
+        super().__init__()
 
     @property
     def bootstrap(self) -> str:
@@ -95,10 +83,6 @@ class LocalKafkaBroker:
     def controller_port(self) -> int | None:
         """The controller listener's port once started (picked freely unless given)."""
         return self._active_controller_port
-
-    @property
-    def process_id(self) -> int | None:
-        return None if self._process is None else self._process.pid
 
     @property
     def is_running(self) -> bool:
@@ -138,7 +122,7 @@ class LocalKafkaBroker:
                 stdout=self._console,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_die_with_parent if self._dies_with_parent else None,
+                preexec_fn=die_with_parent if self._dies_with_parent else None,
             )
         except OSError as error:
             self.stop()
@@ -149,30 +133,6 @@ class LocalKafkaBroker:
             self.stop()
             raise
 
-    def stop(self) -> None:
-        """Ask the broker to shut down cleanly, then kill its whole process group if it lingers.
-
-        Safe to call more than once and on a broker that never started.
-        """
-        if self._process is not None:
-            stop_process_group(self._process, _STOP_GRACE_SECONDS)
-        self._process = None
-        if self._console is not None:
-            self._console.close()
-            self._console = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     def _format_storage(self, java_prefix: list[str], config: Path) -> None:
         """Give a fresh data dir a cluster id; KRaft refuses to start on unformatted storage."""
         tool = [*java_prefix, "kafka.tools.StorageTool"]
@@ -180,25 +140,8 @@ class LocalKafkaBroker:
         users = self.secure.scram_arguments() if self.secure else []
         _run_storage_tool(tool, ["format", "-t", cluster_id, "-c", str(config), *users])
 
-    def _wait_until_serving(self, deadline: float, timeout: float) -> None:
-        process = self._process
-        if process is None:
-            raise BrokerStartError("broker process was not launched")
-        while True:
-            exit_code = process.poll()
-            if exit_code is not None:
-                raise BrokerStartError(
-                    f"broker on port {self._port} exited with code {exit_code} while starting; "
-                    f"log tail: {self._log_tail()}"
-                )
-            if self._is_serving():
-                return
-            if time.monotonic() >= deadline:
-                raise BrokerStartError(
-                    f"broker on port {self._port} not ready after {timeout:.0f}s; "
-                    f"log tail: {self._log_tail()}"
-                )
-            time.sleep(_PROBE_INTERVAL_SECONDS)
+    def _describe(self) -> str:
+        return f"broker on port {self._port}"
 
     def _is_serving(self) -> bool:
         if self.secure is None:
@@ -260,39 +203,3 @@ def _run_storage_tool(tool: list[str], arguments: list[str]) -> str:
             f"kafka StorageTool {action} failed (exit {result.returncode}): {last_line}"
         )
     return result.stdout
-
-
-def stop_process_group(process: subprocess.Popen[bytes], grace: float) -> None:
-    """SIGTERM a child's process group, SIGKILL it after ``grace`` seconds; reap the child."""
-    # Signal only a process not yet reaped: once reaped, its pid (and group id) may be reused.
-    if process.poll() is None:
-        _signal_group(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            _signal_group(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def _signal_group(process_group: int, signum: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process_group, signum)
-
-
-def _make_die_with_parent() -> Callable[[], None] | None:
-    """Build the pre-exec hook that asks Linux to SIGTERM the broker when its parent goes.
-
-    Runs between fork and exec, so it does nothing but one system call; the
-    library handle is looked up here, before any fork.
-    """
-    if not sys.platform.startswith("linux"):
-        return None
-    libc = ctypes.CDLL(None, use_errno=True)
-
-    def set_parent_death_signal() -> None:
-        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
-
-    return set_parent_death_signal
-
-
-_die_with_parent = _make_die_with_parent()

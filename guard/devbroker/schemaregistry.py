@@ -32,15 +32,9 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Self
 
-from guard.devbroker.broker import (
-    _die_with_parent,
-    _find_java,
-    _require_port_free,
-    stop_process_group,
-)
+from guard.devbroker.broker import _find_java, _require_port_free
+from guard.devbroker.child import ChildService, die_with_parent
 from guard.devbroker.errors import BrokerStartError, KafkaJarsError
 from guard.devbroker.properties import LOOPBACK_HOST
 
@@ -55,7 +49,6 @@ _MARKER_NAME = ".complete"
 _MVN_TIMEOUT_SECONDS = 900.0
 _JVM_OPTIONS = ("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")
 """Measured here: RSS 220-290 MB, first answer about 3 s after launch."""
-_STOP_GRACE_SECONDS = 20.0
 _LOG_TAIL_LINES = 15
 
 
@@ -126,24 +119,22 @@ def _fetch(cache: Path, app_dir: Path) -> None:
     (cache / _MARKER_NAME).write_text(ARTIFACT + "\n", encoding="utf-8")
 
 
-class LocalSchemaRegistry:
+class LocalSchemaRegistry(ChildService):
     """Apicurio Registry on 127.0.0.1:``port``; schemas kept in ``data_dir`` across restarts."""
+
+    stop_grace_seconds = 20.0  # Apicurio stops in about 0.1 s on SIGTERM
+    probe_interval_seconds = 0.2
 
     def __init__(self, port: int, data_dir: Path, app_dir: Path | None = None) -> None:
         self._port = port
         self._data_dir = data_dir.expanduser().resolve()
         self._app_dir = app_dir
-        self._process: subprocess.Popen[bytes] | None = None
-        self._console: IO[bytes] | None = None
+        super().__init__()
 
     @property
     def url(self) -> str:
         """The Confluent-compatible API's base URL (what GUARD_SCHEMA_REGISTRY_URL takes)."""
         return f"http://{LOOPBACK_HOST}:{self._port}{CCOMPAT_PATH}"
-
-    @property
-    def process_id(self) -> int | None:
-        return None if self._process is None else self._process.pid
 
     def start(self, timeout: float = 90.0) -> None:
         """Start it and return once the API answers, or raise with its log tail."""
@@ -168,7 +159,7 @@ class LocalSchemaRegistry:
             stdout=self._console,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         try:
             self._wait_until_serving(deadline, timeout)
@@ -176,44 +167,11 @@ class LocalSchemaRegistry:
             self.stop()
             raise
 
-    def stop(self) -> None:
-        """SIGTERM (Apicurio stops in about 0.1 s), SIGKILL if it lingers. Idempotent."""
-        if self._process is not None:
-            stop_process_group(self._process, _STOP_GRACE_SECONDS)
-        self._process = None
-        if self._console is not None:
-            self._console.close()
-            self._console = None
+    def _describe(self) -> str:
+        return f"schema registry on port {self._port}"
 
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def _wait_until_serving(self, deadline: float, timeout: float) -> None:
-        process = self._process
-        if process is None:
-            raise BrokerStartError("schema registry was not launched")
-        while True:
-            code = process.poll()
-            if code is not None:
-                raise BrokerStartError(
-                    f"schema registry exited with code {code} while starting: {self._log_tail()}"
-                )
-            if _answers(self.url + "/subjects"):
-                return
-            if time.monotonic() >= deadline:
-                raise BrokerStartError(
-                    f"schema registry not ready after {timeout:.0f}s: {self._log_tail()}"
-                )
-            time.sleep(0.2)
+    def _is_serving(self) -> bool:
+        return _answers(self.url + "/subjects")
 
     def _log_tail(self) -> str:
         path = self._data_dir / "console.log"
