@@ -139,11 +139,13 @@ def registry_keys(identity: Identity) -> KeySet:
         date_key = birth.key
         strong.update(_dated(NAME_PREFIX, core, date_key))
         weak.update(_dated(NAME_PREFIX, _joined_pairs(form.weak_pairs), date_key))
-        weak.update(_dated(PHONETIC_PREFIX, _phonetic_payloads(form.strong_pairs), date_key))
+        codes = _token_codes(form)
+        weak.update(_dated(PHONETIC_PREFIX, _phonetic_payloads(form.strong_pairs, codes), date_key))
         weak.update(_dated(INITIAL_PREFIX, _initial_payloads(form), date_key))
         tokens = form.tokens if form.is_part_missing else form.family_tokens
         weak.update(_dated(REGISTRY_TOKEN_PREFIX, tokens, date_key))
-        weak.update(_dated(TOKEN_PHONETIC_PREFIX, _token_codes(tokens), date_key))
+        family_codes = {codes[token] for token in tokens} - {None}
+        weak.update(_dated(TOKEN_PHONETIC_PREFIX, family_codes, date_key))  # type: ignore[arg-type]
         weak.update(_date_part_keys(form, birth))
     return _bounded(strong, weak)
 
@@ -200,7 +202,8 @@ def _add_name_probes(
     date_key = birth.key
     strong.update(_dated(NAME_PREFIX, core, date_key))
     weak.update(_dated(NAME_PREFIX, _joined_pairs(form.weak_pairs), date_key))
-    phonetic = _phonetic_payloads(form.strong_pairs | form.weak_pairs)
+    codes = _token_codes(form)
+    phonetic = _phonetic_payloads(form.strong_pairs | form.weak_pairs, codes)
     weak.update(_dated(PHONETIC_PREFIX, phonetic, date_key))
     for other_date in nearby_readings(birth):
         # A slipped date, alone or with a spelling that sounds the same.
@@ -208,7 +211,8 @@ def _add_name_probes(
         weak.update(_dated(PHONETIC_PREFIX, phonetic, other_date))
     weak.update(_dated(INITIAL_PREFIX, _initial_payloads(form), date_key))
     weak.update(_dated(REGISTRY_TOKEN_PREFIX, form.tokens, date_key))
-    weak.update(_dated(TOKEN_PHONETIC_PREFIX, _token_codes(form.tokens), date_key))
+    token_codes = set(codes.values()) - {None}
+    weak.update(_dated(TOKEN_PHONETIC_PREFIX, token_codes, date_key))  # type: ignore[arg-type]
     weak.update(_date_part_keys(form, birth))
     if form.is_part_missing:
         weak.update(_dated(INITIAL_PREFIX, _any_initial_payloads(form), date_key))
@@ -267,20 +271,23 @@ def _joined_pairs(pairs: Iterable[tuple[str, str]]) -> set[str]:
     return {f"{first} {second}" for first, second in pairs}
 
 
-def _phonetic_payloads(pairs: Iterable[tuple[str, str]]) -> set[str]:
+def _phonetic_payloads(
+    pairs: Iterable[tuple[str, str]], codes: dict[str, str | None]
+) -> set[str]:
     """Sound-alike codes of token pairs. The registry codes its strong pairs; an event
     also codes its variant pairs (a peeled particle), which costs no registry memory."""
     payloads: set[str] = set()
     for first, second in pairs:
-        codes = (phonetic_code(first), phonetic_code(second))
-        if codes[0] is not None and codes[1] is not None:
-            payloads.add(" ".join(sorted(codes)))  # type: ignore[arg-type]
+        pair = (codes[first], codes[second])
+        if pair[0] is not None and pair[1] is not None:
+            payloads.add(" ".join(sorted(pair)))  # type: ignore[arg-type]
     return payloads
 
 
-def _token_codes(tokens: Iterable[str]) -> set[str]:
-    """The sound-alike code of each token that has one."""
-    return {code for code in map(phonetic_code, tokens) if code is not None}
+def _token_codes(form: NameForm) -> dict[str, str | None]:
+    """Each token's sound-alike code (None when too short), computed once per name form:
+    the pair keys and the single-token keys both use them."""
+    return {token: phonetic_code(token) for token in form.tokens}
 
 
 def _initial_payloads(form: NameForm) -> set[str]:
